@@ -1,0 +1,77 @@
+# The Web PubSub Go toolkit. `make test` is what CI runs (see .ci/run).
+# Tools are pinned: the generator in go.mod (tools.go), the linter here, run
+# with `go run pkg@version` so it never enters go.mod.
+SHELL         := /bin/bash
+.SHELLFLAGS   := -eu -o pipefail -c
+.DEFAULT_GOAL := check
+
+GO          ?= go
+STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GENERATED   := gen
+FUZZTIME    ?= 20s
+BENCH       ?= .
+BENCHTIME   ?= 1s
+
+.PHONY: check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo
+
+## check: everything CI checks.
+check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check
+
+## test: the README's test command; the same as check.
+test: check
+
+## generate: regenerate gen/ from api/webpubsub.yaml.
+generate:
+	$(GO) generate ./...
+
+## check-generated: fail when gen/ differs from what api/webpubsub.yaml generates.
+check-generated: generate
+	@git diff --exit-code --stat -- $(GENERATED) \
+	  || { echo "gen/ is stale: api/webpubsub.yaml changed without regenerating. Run 'make generate' and commit gen/." >&2; exit 1; }
+	@new=$$(git ls-files --others --exclude-standard -- $(GENERATED)); \
+	  test -z "$$new" || { echo "gen/ has files git does not track: $$new. Run 'make generate' and commit them." >&2; exit 1; }
+
+## tidy-check: fail when go.mod or go.sum is not tidy.
+tidy-check:
+	$(GO) mod tidy -diff
+
+## fmt-check: fail when a Go file is not gofmt'ed.
+fmt-check:
+	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "run gofmt -w on: $$out" >&2; exit 1; }
+
+vet:
+	$(GO) vet ./...
+
+lint:
+	$(GO) run $(STATICCHECK) ./...
+
+## unit: the tests, with the race detector.
+unit:
+	$(GO) test -race -count=1 ./...
+
+cover:
+	$(GO) test -race -covermode=atomic -coverprofile=cover.out ./...
+	$(GO) tool cover -func=cover.out | tail -1
+
+bench:
+	$(GO) test -run='^$$' -bench='$(BENCH)' -benchtime=$(BENCHTIME) -benchmem ./...
+
+## fuzz: run every fuzz target for FUZZTIME each.
+fuzz:
+	@for pkg in $$($(GO) list ./...); do \
+	  for t in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz' || true); do \
+	    echo "== $$pkg $$t"; $(GO) test -run='^$$' -fuzz="^$$t$$" -fuzztime=$(FUZZTIME) $$pkg; \
+	  done; \
+	done
+
+## fuzz-smoke: the fuzz targets' seed corpora only.
+fuzz-smoke:
+	$(GO) test -count=1 -run='^Fuzz' ./...
+
+## consumer-check: a module that imports only ./webpubsub gets none of our tools.
+consumer-check:
+	bash internal/consumercheck/check.sh
+
+## specdiff: compare api/webpubsub.yaml with the official Swagger document.
+specdiff:
+	$(GO) run ./internal/specdiff ../shared/reference/webpubsub-2024-12-01.json

@@ -1,0 +1,2 @@
+// Package webpubsub is a client for the Azure Web PubSub service's REST API.
+package webpubsub
