@@ -1,0 +1,118 @@
+package webpubsub
+
+import (
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+)
+
+// Filter builds an OData filter (the filter option of sends and the filter
+// of AddConnectionsToGroups / RemoveConnectionsFromGroups) from a template
+// in which every {} is replaced by one argument rendered as a literal, so
+// user input can never change what the filter means:
+//
+//	f, err := webpubsub.Filter("userId eq {} and not({} in groups)", user, "muted")
+//	// userId eq 'o''brien' and not('muted' in groups)
+//
+// Arguments render as:
+//   - string (and fmt.Stringer): a single-quoted literal, each ' doubled;
+//   - []string: a parenthesized list of quoted literals, for "userId in {}";
+//   - bool: true or false; nil: null;
+//   - integers, and finite floats: a number.
+//
+// Any other type, a NaN or infinite float, an empty list, or a number of
+// arguments that differs from the number of {} is an error wrapping
+// ErrInvalidArgument. The identifiers the service knows are userId,
+// connectionId and groups.
+func Filter(template string, args ...any) (string, error) {
+	var b strings.Builder
+	b.Grow(len(template) + 16*len(args))
+	n := 0
+	for {
+		i := strings.Index(template, "{}")
+		if i < 0 {
+			b.WriteString(template)
+			break
+		}
+		b.WriteString(template[:i])
+		template = template[i+2:]
+		if n >= len(args) {
+			return "", invalidArg("filter template has more {} than the %d argument(s) given", len(args))
+		}
+		if err := writeLiteral(&b, args[n]); err != nil {
+			return "", invalidArg("filter argument %d: %v", n+1, err)
+		}
+		n++
+	}
+	if n != len(args) {
+		return "", invalidArg("filter template has %d {} but %d argument(s) were given", n, len(args))
+	}
+	return b.String(), nil
+}
+
+// QuoteFilterString renders s as an OData string literal: single quotes
+// around it and every ' inside doubled.
+func QuoteFilterString(s string) string {
+	return "'" + strings.ReplaceAll(s, "'", "''") + "'"
+}
+
+func writeLiteral(b *strings.Builder, v any) error {
+	switch x := v.(type) {
+	case nil:
+		b.WriteString("null")
+	case string:
+		b.WriteString(QuoteFilterString(x))
+	case []string:
+		if len(x) == 0 {
+			return fmt.Errorf("empty list: an OData list needs at least one value")
+		}
+		b.WriteByte('(')
+		for i, s := range x {
+			if i > 0 {
+				b.WriteByte(',')
+			}
+			b.WriteString(QuoteFilterString(s))
+		}
+		b.WriteByte(')')
+	case bool:
+		b.WriteString(strconv.FormatBool(x))
+	case int:
+		b.WriteString(strconv.FormatInt(int64(x), 10))
+	case int8:
+		b.WriteString(strconv.FormatInt(int64(x), 10))
+	case int16:
+		b.WriteString(strconv.FormatInt(int64(x), 10))
+	case int32:
+		b.WriteString(strconv.FormatInt(int64(x), 10))
+	case int64:
+		b.WriteString(strconv.FormatInt(x, 10))
+	case uint:
+		b.WriteString(strconv.FormatUint(uint64(x), 10))
+	case uint8:
+		b.WriteString(strconv.FormatUint(uint64(x), 10))
+	case uint16:
+		b.WriteString(strconv.FormatUint(uint64(x), 10))
+	case uint32:
+		b.WriteString(strconv.FormatUint(uint64(x), 10))
+	case uint64:
+		b.WriteString(strconv.FormatUint(x, 10))
+	case float32:
+		return writeFloat(b, float64(x), 32)
+	case float64:
+		return writeFloat(b, x, 64)
+	case fmt.Stringer:
+		b.WriteString(QuoteFilterString(x.String()))
+	default:
+		return fmt.Errorf("type %T cannot be a filter literal (use a string, []string, bool, number or nil)", v)
+	}
+	return nil
+}
+
+func writeFloat(b *strings.Builder, f float64, bits int) error {
+	if math.IsNaN(f) || math.IsInf(f, 0) {
+		return fmt.Errorf("%v is not a number OData can express", f)
+	}
+	b.WriteString(strconv.FormatFloat(f, 'f', -1, bits))
+	return nil
+}

@@ -1,0 +1,238 @@
+package webpubsub
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"iter"
+	"net/http"
+	"net/url"
+
+	"github.com/webpubsub-go/sdk/gen"
+	"github.com/webpubsub-go/sdk/internal/wire"
+)
+
+// GroupClient runs the operations of one group of a Client's hub, like the
+// JavaScript SDK's hub.group(name). Get one with Client.Group; it is cheap
+// and safe for concurrent use.
+type GroupClient struct {
+	c    *Client
+	name string
+}
+
+// Group returns a client for the group name. The name is checked when an
+// operation runs (1 to 1024 characters, not only whitespace).
+func (c *Client) Group(name string) *GroupClient { return &GroupClient{c: c, name: name} }
+
+// Name returns the group's name.
+func (g *GroupClient) Name() string { return g.name }
+
+// Send is Client.SendToGroup for this group.
+func (g *GroupClient) Send(ctx context.Context, msg Message, opts *SendToGroupOptions) error {
+	return g.c.SendToGroup(ctx, g.name, msg, opts)
+}
+
+// AddConnection is Client.AddConnectionToGroup for this group.
+func (g *GroupClient) AddConnection(ctx context.Context, connectionID string) error {
+	return g.c.AddConnectionToGroup(ctx, g.name, connectionID)
+}
+
+// RemoveConnection is Client.RemoveConnectionFromGroup for this group.
+func (g *GroupClient) RemoveConnection(ctx context.Context, connectionID string) error {
+	return g.c.RemoveConnectionFromGroup(ctx, g.name, connectionID)
+}
+
+// AddUser is Client.AddUserToGroup for this group.
+func (g *GroupClient) AddUser(ctx context.Context, userID string) error {
+	return g.c.AddUserToGroup(ctx, g.name, userID)
+}
+
+// RemoveUser is Client.RemoveUserFromGroup for this group.
+func (g *GroupClient) RemoveUser(ctx context.Context, userID string) error {
+	return g.c.RemoveUserFromGroup(ctx, g.name, userID)
+}
+
+// Exists is Client.GroupExists for this group.
+func (g *GroupClient) Exists(ctx context.Context) (bool, error) {
+	return g.c.GroupExists(ctx, g.name)
+}
+
+// CloseConnections is Client.CloseGroupConnections for this group.
+func (g *GroupClient) CloseConnections(ctx context.Context, opts *CloseConnectionsOptions) error {
+	return g.c.CloseGroupConnections(ctx, g.name, opts)
+}
+
+// ListConnections is Client.ListConnectionsInGroup for this group.
+func (g *GroupClient) ListConnections(ctx context.Context, opts *ListConnectionsOptions) iter.Seq2[GroupMember, error] {
+	return g.c.ListConnectionsInGroup(ctx, g.name, opts)
+}
+
+// GroupMember is one connection in a group.
+type GroupMember struct {
+	// ConnectionID is the connection's id.
+	ConnectionID string
+	// UserID is the user the connection belongs to; empty for anonymous
+	// connections.
+	UserID string
+}
+
+// ListConnectionsOptions are the optional parameters of
+// ListConnectionsInGroup.
+type ListConnectionsOptions struct {
+	// PageSize is the most members the service returns per request, 1 to
+	// 200; 0 lets the service choose.
+	PageSize int
+	// Top is the most members to return in total; 0 means all.
+	Top int
+}
+
+// maxPageBody bounds the size of one page of members.
+const maxPageBody = 32 << 20
+
+// ListConnectionsInGroup iterates over the connections in group (GET
+// /api/hubs/{hub}/groups/{group}/connections), requesting further pages by
+// following each page's nextLink (with the client's api-version added if
+// the link lacks it, and signed like every request). Needs api-version
+// 2024-12-01. Bad arguments and failed requests are yielded once as the
+// error, after which iteration stops:
+//
+//	for m, err := range client.ListConnectionsInGroup(ctx, "chat", nil) {
+//		if err != nil {
+//			return err
+//		}
+//		fmt.Println(m.ConnectionID, m.UserID)
+//	}
+func (c *Client) ListConnectionsInGroup(ctx context.Context, group string, opts *ListConnectionsOptions) iter.Seq2[GroupMember, error] {
+	const op = "ListConnectionsInGroup"
+	var o ListConnectionsOptions
+	if opts != nil {
+		o = *opts
+	}
+	return func(yield func(GroupMember, error) bool) {
+		fail := func(err error) { yield(GroupMember{}, err) }
+		if err := checkCtx(ctx); err != nil {
+			fail(err)
+			return
+		}
+		if err := validGroup(group); err != nil {
+			fail(err)
+			return
+		}
+		if o.PageSize < 0 || o.PageSize > wire.MaxPageSize {
+			fail(invalidArg("PageSize %d must be from 1 to %d (0 lets the service choose)", o.PageSize, wire.MaxPageSize))
+			return
+		}
+		if o.Top < 0 || int64(o.Top) > 1<<31-1 {
+			fail(invalidArg("Top %d must be at least 1 (0 means all members)", o.Top))
+			return
+		}
+		if err := c.needVersion(wire.APIVersion20241201, op); err != nil {
+			fail(err)
+			return
+		}
+		params := gen.ListConnectionsInGroupParams{APIVersion: c.apiVersion}
+		if o.PageSize > 0 {
+			n := int32(o.PageSize)
+			params.Maxpagesize = &n
+		}
+		if o.Top > 0 {
+			n := int32(o.Top)
+			params.Top = &n
+		}
+		req, err := gen.NewListConnectionsInGroupRequest(c.server, c.hub, group, &params)
+		if err != nil {
+			fail(invalidArg("%s: building the request: %v", op, err))
+			return
+		}
+		first := *req.URL
+		seen := map[string]bool{}
+		yielded := 0
+		for req != nil {
+			page, err := c.fetchPage(ctx, op, req)
+			if err != nil {
+				fail(err)
+				return
+			}
+			for _, m := range page.Value {
+				gm := GroupMember{ConnectionID: m.ConnectionID}
+				if m.UserID != nil {
+					gm.UserID = *m.UserID
+				}
+				if !yield(gm, nil) {
+					return
+				}
+				yielded++
+				if o.Top > 0 && yielded >= o.Top {
+					return
+				}
+			}
+			if page.NextLink == nil || *page.NextLink == "" {
+				return
+			}
+			next, err := c.nextPageURL(&first, *page.NextLink)
+			if err != nil {
+				fail(err)
+				return
+			}
+			if seen[next.String()] {
+				fail(&transportError{op: op, method: http.MethodGet, url: urlWithoutQuery(next.String()), err: errLoopingNextLink})
+				return
+			}
+			seen[next.String()] = true
+			req, err = http.NewRequest(http.MethodGet, next.String(), nil)
+			if err != nil {
+				fail(invalidArg("%s: next page: %v", op, err))
+				return
+			}
+		}
+	}
+}
+
+var errLoopingNextLink = errorString("the service returned the same nextLink twice; stopping to avoid an endless loop")
+
+// errorString is a constant-friendly error type.
+type errorString string
+
+func (e errorString) Error() string { return string(e) }
+
+// fetchPage sends one list request and decodes its page.
+func (c *Client) fetchPage(ctx context.Context, op string, req *http.Request) (*gen.GroupMemberPagedValues, error) {
+	resp, err := c.pipe.do(ctx, op, req)
+	if err != nil {
+		return nil, err
+	}
+	if resp.StatusCode != http.StatusOK {
+		return nil, newResponseError(op, resp)
+	}
+	defer discard(resp)
+	var page gen.GroupMemberPagedValues
+	if err := json.NewDecoder(io.LimitReader(resp.Body, maxPageBody)).Decode(&page); err != nil {
+		return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(req.URL.String()), err: errorString("decoding the page: " + err.Error())}
+	}
+	return &page, nil
+}
+
+// nextPageURL turns a nextLink into the URL of the next request. A link
+// to the client's own endpoint host is used as is; a link to any other
+// host (tokens must never be sent elsewhere) contributes only its query,
+// applied to the first page's URL. The api-version is added if missing.
+func (c *Client) nextPageURL(first *url.URL, link string) (*url.URL, error) {
+	l, err := first.Parse(link)
+	if err != nil {
+		return nil, &transportError{op: "ListConnectionsInGroup", method: http.MethodGet, url: urlWithoutQuery(first.String()), err: errorString("the service returned an invalid nextLink")}
+	}
+	var next url.URL
+	if l.Scheme == first.Scheme && l.Host == first.Host {
+		next = *l
+	} else {
+		next = *first
+		next.RawQuery = l.RawQuery
+	}
+	next.Fragment = ""
+	q := next.Query()
+	if q.Get(wire.QueryAPIVersion) == "" {
+		q.Set(wire.QueryAPIVersion, c.apiVersion)
+		next.RawQuery = q.Encode()
+	}
+	return &next, nil
+}

@@ -1,0 +1,123 @@
+package webpubsub
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
+)
+
+// pipeline sends one operation's request: for each try it sets the
+// User-Agent, signs (the JWT aud is the final service URL), rewrites the
+// URL to the reverse proxy if one is set, sends, logs, and decides whether
+// to retry.
+type pipeline struct {
+	http      *http.Client
+	auth      authorizer
+	retry     RetryOptions // resolved
+	logger    *slog.Logger // nil: no logging
+	userAgent string
+	service   string // service base URL, no trailing slash
+	proxy     string // reverse proxy base URL, no trailing slash; "" if none
+	now       func() time.Time
+	sleep     func(context.Context, time.Duration) error
+}
+
+// errBodyNotReplayable is wrapped when a try failed and the body of the
+// request cannot be sent again.
+var errBodyNotReplayable = errors.New("webpubsub: the message body is a non-seekable reader, so the failed send was not retried")
+
+// do runs req through the pipeline. The caller must close the response
+// body. Errors are transport failures (wrapping the cause, e.g.
+// context.Canceled); statuses are left to the caller.
+func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.Response, error) {
+	aud := req.URL.String()
+	target := req.URL
+	if p.proxy != "" {
+		u, err := url.Parse(p.proxy + strings.TrimPrefix(aud, p.service))
+		if err != nil {
+			return nil, invalidArg("reverse proxy URL for %s: %v", op, err)
+		}
+		target = u
+	}
+	idempotent := idempotentMethod(req.Method)
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	for attempt := 1; ; attempt++ {
+		var try *http.Request
+		if attempt == 1 {
+			try = req.WithContext(ctx)
+		} else {
+			try = req.Clone(ctx)
+			if req.GetBody != nil {
+				body, err := req.GetBody()
+				if err != nil {
+					return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
+				}
+				try.Body = body
+			}
+		}
+		try.Header.Set(wire.HeaderUserAgent, p.userAgent)
+		if err := p.auth.authorize(ctx, try.Header, aud); err != nil {
+			return nil, err
+		}
+		if target != req.URL {
+			try.URL = target
+			try.Host = ""
+		}
+		start := p.now()
+		resp, err := p.http.Do(try)
+		elapsed := p.now().Sub(start)
+
+		var retry bool
+		if err != nil {
+			retry = ctx.Err() == nil && p.retry.shouldRetryError(err, idempotent)
+		} else {
+			resp.Request = req // report the service URL, not the proxy's
+			retry = p.retry.shouldRetryStatus(resp, idempotent)
+		}
+		if retry && (!replayable || attempt > p.retry.MaxRetries) {
+			retry = false
+		}
+		var wait time.Duration
+		if retry {
+			wait = p.retry.delay(attempt, resp, p.now())
+		}
+		status := 0
+		if resp != nil {
+			status = resp.StatusCode
+		}
+		p.logTry(ctx, op, req.Method, req.URL, status, err, elapsed, attempt, wait)
+
+		if !retry {
+			if err != nil {
+				err = unwrapURLError(err)
+				if !replayable && p.retry.MaxRetries > 0 && ctx.Err() == nil {
+					err = errors.Join(err, errBodyNotReplayable)
+				}
+				return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
+			}
+			return resp, nil
+		}
+		if resp != nil {
+			discard(resp)
+		}
+		if err := p.sleep(ctx, wait); err != nil {
+			return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
+		}
+	}
+}
+
+// unwrapURLError drops the *url.Error layer, whose text repeats the full
+// URL with its query.
+func unwrapURLError(err error) error {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		return ue.Err
+	}
+	return err
+}
