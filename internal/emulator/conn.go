@@ -1,0 +1,269 @@
+package emulator
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
+)
+
+// protocolKind is how the service talks to a connection.
+type protocolKind int
+
+const (
+	protocolSimple   protocolKind = iota // raw payloads
+	protocolJSON                         // json.webpubsub.azure.v1
+	protocolReliable                     // json.reliable.webpubsub.azure.v1
+)
+
+func (k protocolKind) String() string {
+	switch k {
+	case protocolJSON:
+		return wire.SubprotocolJSON
+	case protocolReliable:
+		return wire.SubprotocolJSONReliable
+	}
+	return "simple"
+}
+
+// conn is a logical client connection. With the reliable protocol it
+// outlives its WebSocket for the recovery window.
+//
+// Locking: groups, perms and ended are guarded by the engine's mutex; the
+// rest by mu. The engine's mutex is always taken before mu.
+type conn struct {
+	e           *Emulator
+	hub         string
+	id          string
+	userID      string
+	hasUser     bool
+	kind        protocolKind
+	subprotocol string
+	roles       []string
+	reconnToken string
+
+	// Guarded by Emulator.mu.
+	groups map[string]struct{}
+	perms  map[permission]struct{}
+	ended  bool
+
+	mu           sync.Mutex
+	closed       bool // no more deliveries; the connection is ending
+	ackIDs       map[uint64]struct{}
+	lastSeq      uint64
+	unacked      []frame // reliable: sent or pending data not yet acked
+	unackedBytes int
+	phys         *physical
+	recoverTimer *time.Timer
+}
+
+// physical is one WebSocket carrying a logical connection.
+type physical struct {
+	ws   *websocket.Conn
+	wake chan struct{}
+	done chan struct{}
+
+	// Guarded by conn.mu.
+	queue      []frame
+	queueBytes int
+	closeReq   *closeRequest
+	gone       bool
+}
+
+type closeRequest struct {
+	code   websocket.StatusCode
+	reason string
+}
+
+func (p *physical) signal() {
+	select {
+	case p.wake <- struct{}{}:
+	default:
+	}
+}
+
+// enqueueLocked queues a frame for writing. The caller holds c.mu. It
+// reports false when the queue limit is exceeded.
+func (c *conn) enqueueLocked(f frame) bool {
+	p := c.phys
+	if p == nil || p.gone || p.closeReq != nil {
+		return true
+	}
+	if f.seq == 0 {
+		lim := c.e.opts.sendQueueMessages
+		if len(p.queue) >= lim || p.queueBytes+len(f.data) > c.e.opts.sendQueueBytes {
+			return false
+		}
+	}
+	p.queue = append(p.queue, f)
+	p.queueBytes += len(f.data)
+	p.signal()
+	return true
+}
+
+// deliver sends one fanned-out message to the connection without blocking.
+func (c *conn) deliver(d *delivery) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if c.kind == protocolReliable {
+		c.lastSeq++
+		f := d.frameFor(c.kind, c.lastSeq)
+		if len(c.unacked) >= c.e.opts.bufferMessages || c.unackedBytes+len(f.data) > c.e.opts.bufferBytes {
+			c.failLocked(wire.ClosePolicyViolation, "too many unacknowledged messages; the connection cannot be recovered")
+			return
+		}
+		c.unacked = append(c.unacked, f)
+		c.unackedBytes += len(f.data)
+		c.enqueueLocked(f)
+		return
+	}
+	if !c.enqueueLocked(d.frameFor(c.kind, 0)) {
+		c.failLocked(wire.ClosePolicyViolation, "the client reads too slowly; its send queue is full")
+	}
+}
+
+// sendControl queues a control message (ack, pong). Lost if the socket drops.
+func (c *conn) sendControl(f frame) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return
+	}
+	if !c.enqueueLocked(f) {
+		c.failLocked(wire.ClosePolicyViolation, "the client reads too slowly; its send queue is full")
+	}
+}
+
+// failLocked ends the connection for good from a delivery path, where the
+// engine lock may be held: the connection stops taking messages at once and
+// is removed from the engine asynchronously. The caller holds c.mu.
+func (c *conn) failLocked(code websocket.StatusCode, reason string) {
+	c.closeLocked(code, reason)
+	c.e.background(func() { c.e.removeConn(c) })
+}
+
+// closeLocked marks the connection closed and asks its socket to send a
+// disconnected message (json protocols) and close. The caller holds c.mu.
+func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
+	if c.closed {
+		return
+	}
+	c.closed = true
+	c.unacked, c.unackedBytes = nil, 0
+	if c.recoverTimer != nil {
+		c.recoverTimer.Stop()
+		c.recoverTimer = nil
+	}
+	p := c.phys
+	if p == nil || p.gone {
+		return
+	}
+	if c.kind != protocolSimple {
+		p.queue = append(p.queue, controlFrame(disconnectedMessage{Type: wire.TypeSystem, Event: wire.SystemEventDisconnected, Message: reason}))
+	}
+	p.closeReq = &closeRequest{code: code, reason: truncateReason(reason)}
+	p.signal()
+}
+
+// truncateReason keeps a close reason within the 123 bytes a close frame allows.
+func truncateReason(s string) string {
+	if len(s) <= 123 {
+		return s
+	}
+	s = s[:123]
+	for len(s) > 0 && s[len(s)-1]&0xC0 == 0x80 {
+		s = s[:len(s)-1]
+	}
+	if len(s) > 0 && s[len(s)-1] >= 0xC0 {
+		s = s[:len(s)-1]
+	}
+	return s
+}
+
+// ack handles a sequenceAck: every data message up to seq is delivered.
+func (c *conn) ack(seq uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	i := 0
+	for i < len(c.unacked) && c.unacked[i].seq <= seq {
+		c.unackedBytes -= len(c.unacked[i].data)
+		i++
+	}
+	if i > 0 {
+		c.unacked = append(c.unacked[:0:0], c.unacked[i:]...)
+	}
+}
+
+// recordAck remembers an ackId whose request succeeded, so that a retry
+// with the same id gets a Duplicate ack instead of running again.
+func (c *conn) recordAck(id uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.ackIDs[id] = struct{}{}
+}
+
+// writeLoop writes queued frames to the socket until it ends.
+func (c *conn) writeLoop(ctx context.Context, p *physical) {
+	for {
+		select {
+		case <-p.wake:
+		case <-p.done:
+			return
+		}
+		c.mu.Lock()
+		batch := p.queue
+		p.queue, p.queueBytes = nil, 0
+		req := p.closeReq
+		c.mu.Unlock()
+		now := time.Now()
+		for _, f := range batch {
+			if !f.expires.IsZero() && now.After(f.expires) {
+				continue
+			}
+			typ := websocket.MessageText
+			if f.binary {
+				typ = websocket.MessageBinary
+			}
+			wctx, cancel := context.WithTimeout(ctx, c.e.opts.writeTimeout)
+			err := p.ws.Write(wctx, typ, f.data)
+			cancel()
+			if err != nil {
+				_ = p.ws.CloseNow()
+				return
+			}
+		}
+		if req != nil {
+			_ = p.ws.Close(req.code, req.reason)
+			return
+		}
+	}
+}
+
+// keepAlive pings the client so that dead sockets are noticed.
+func (c *conn) keepAlive(ctx context.Context, p *physical) {
+	if c.e.opts.keepAlive <= 0 {
+		return
+	}
+	t := time.NewTicker(c.e.opts.keepAlive)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			pctx, cancel := context.WithTimeout(ctx, c.e.opts.keepAliveTimeout)
+			err := p.ws.Ping(pctx)
+			cancel()
+			if err != nil {
+				_ = p.ws.CloseNow()
+				return
+			}
+		case <-p.done:
+			return
+		}
+	}
+}

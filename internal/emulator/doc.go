@@ -1,0 +1,29 @@
+// Package emulator is a local Azure Web PubSub service for development and
+// tests. One in-memory engine (hubs → connections, users, groups and
+// permissions) serves several faces:
+//
+//   - the data-plane REST API of api-version 2024-12-01, implemented on the
+//     strict server generated from api/webpubsub.yaml, so routes and
+//     parameters cannot drift from the OpenAPI document; requests are
+//     authenticated with access-key JWTs exactly as the service does (aud
+//     is the full request URL), optionally also with unverified Entra ID
+//     tokens;
+//   - the WebSocket client endpoints /client/hubs/{hub} and /client/?hub=,
+//     speaking the json.webpubsub.azure.v1 and
+//     json.reliable.webpubsub.azure.v1 subprotocols and raw "simple"
+//     WebSocket; the protobuf subprotocols are refused with 400.
+//
+// Delivery never blocks the engine: every WebSocket has a bounded send
+// queue drained by its own writer goroutine, and a client that falls behind
+// is disconnected (close code 1008). Reliable connections keep their
+// groups and unacknowledged messages for a recovery window after a drop and
+// replay them in order, exactly once, when the client reconnects with its
+// awps_connection_id and awps_reconnection_token.
+//
+// Behaviour that differs from or goes beyond the official emulator:
+// permissions (grant, revoke, check) are implemented, with token roles
+// counting as granted permissions; messageTtlSeconds is enforced when a
+// message is about to be written; AddUserToGroup affects the user's open
+// connections only; AddConnectionToGroup and GrantPermission answer 404
+// for a connection that is not open.
+package emulator

@@ -1,0 +1,455 @@
+package emulator
+
+import (
+	"crypto/rand"
+	"encoding/base64"
+	"slices"
+	"strings"
+
+	"github.com/coder/websocket"
+
+	"github.com/webpubsub-go/sdk/internal/odata"
+	"github.com/webpubsub-go/sdk/internal/wire"
+)
+
+// hubState holds one hub's connections, users and groups. Guarded by
+// Emulator.mu.
+type hubState struct {
+	conns  map[string]*conn
+	users  map[string]map[string]*conn // user → connection id → conn
+	groups map[string]map[string]*conn // group → connection id → conn
+}
+
+func (e *Emulator) hubLocked(name string) *hubState {
+	h := e.hubs[name]
+	if h == nil {
+		h = &hubState{conns: map[string]*conn{}, users: map[string]map[string]*conn{}, groups: map[string]map[string]*conn{}}
+		e.hubs[name] = h
+	}
+	return h
+}
+
+// permission is a granted permission; target "" means every group.
+type permission struct {
+	kind   string // wire.RoleJoinLeaveGroup or wire.RoleSendToGroup
+	target string
+}
+
+// Permission names of the REST API, mapped to the roles they stand for.
+var permissionRoles = map[string]string{
+	"joinLeaveGroup": wire.RoleJoinLeaveGroup,
+	"sendToGroup":    wire.RoleSendToGroup,
+}
+
+func randomID(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// register adds a new logical connection and joins its initial groups.
+func (e *Emulator) register(c *conn, groups []string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.closed {
+		return false
+	}
+	h := e.hubLocked(c.hub)
+	h.conns[c.id] = c
+	if c.hasUser {
+		m := h.users[c.userID]
+		if m == nil {
+			m = map[string]*conn{}
+			h.users[c.userID] = m
+		}
+		m[c.id] = c
+	}
+	for _, g := range groups {
+		e.joinLocked(h, c, g)
+	}
+	return true
+}
+
+func (e *Emulator) joinLocked(h *hubState, c *conn, group string) {
+	if c.ended {
+		return
+	}
+	m := h.groups[group]
+	if m == nil {
+		m = map[string]*conn{}
+		h.groups[group] = m
+	}
+	m[c.id] = c
+	c.groups[group] = struct{}{}
+}
+
+func (e *Emulator) leaveLocked(h *hubState, c *conn, group string) {
+	if m := h.groups[group]; m != nil {
+		delete(m, c.id)
+		if len(m) == 0 {
+			delete(h.groups, group)
+		}
+	}
+	delete(c.groups, group)
+}
+
+// detach removes a connection from its hub, users and groups.
+func (e *Emulator) detach(c *conn) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c.ended {
+		return
+	}
+	c.ended = true
+	h := e.hubLocked(c.hub)
+	if h.conns[c.id] == c {
+		delete(h.conns, c.id)
+	}
+	if m := h.users[c.userID]; c.hasUser && m != nil {
+		delete(m, c.id)
+		if len(m) == 0 {
+			delete(h.users, c.userID)
+		}
+	}
+	for g := range c.groups {
+		e.leaveLocked(h, c, g)
+	}
+	if len(h.conns) == 0 && len(h.groups) == 0 {
+		delete(e.hubs, c.hub)
+	}
+	e.opts.logger.Debug("connection ended", "hub", c.hub, "connectionId", c.id)
+}
+
+// removeConn detaches a connection that already stopped taking messages.
+func (e *Emulator) removeConn(c *conn) { e.detach(c) }
+
+// endConn ends a connection for good: it leaves the engine, its client gets
+// a disconnected message (json protocols) and a close frame.
+func (e *Emulator) endConn(c *conn, code websocket.StatusCode, reason string) {
+	e.detach(c)
+	c.mu.Lock()
+	c.closeLocked(code, reason)
+	c.mu.Unlock()
+}
+
+// lookup returns a live connection.
+func (e *Emulator) lookup(hub, id string) *conn {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	if h := e.hubs[hub]; h != nil {
+		return h.conns[id]
+	}
+	return nil
+}
+
+// target selects connections for a send or bulk operation.
+type target struct {
+	excluded map[string]bool
+	filter   *odata.Filter
+}
+
+func newTarget(excluded []string, f *odata.Filter) target {
+	t := target{filter: f}
+	if len(excluded) > 0 {
+		t.excluded = make(map[string]bool, len(excluded))
+		for _, id := range excluded {
+			t.excluded[id] = true
+		}
+	}
+	return t
+}
+
+// matchLocked reports whether c is selected. Caller holds e.mu.
+func (t target) matchLocked(c *conn) bool {
+	if t.excluded[c.id] {
+		return false
+	}
+	if t.filter == nil {
+		return true
+	}
+	return t.filter.Match(subjectLocked(c))
+}
+
+func subjectLocked(c *conn) odata.Subject {
+	groups := make([]string, 0, len(c.groups))
+	for g := range c.groups {
+		groups = append(groups, g)
+	}
+	slices.Sort(groups)
+	return odata.Subject{UserID: c.userID, HasUserID: c.hasUser, ConnectionID: c.id, Groups: groups, Protocol: c.subprotocol}
+}
+
+// Scope of a send or close.
+type scope int
+
+const (
+	scopeAll scope = iota
+	scopeUser
+	scopeConnection
+	scopeGroup
+)
+
+// membersLocked lists the connections in a scope. Caller holds e.mu.
+func (e *Emulator) membersLocked(hub string, s scope, name string) []*conn {
+	h := e.hubs[hub]
+	if h == nil {
+		return nil
+	}
+	var m map[string]*conn
+	switch s {
+	case scopeAll:
+		m = h.conns
+	case scopeUser:
+		m = h.users[name]
+	case scopeGroup:
+		m = h.groups[name]
+	case scopeConnection:
+		if c := h.conns[name]; c != nil {
+			return []*conn{c}
+		}
+		return nil
+	}
+	out := make([]*conn, 0, len(m))
+	for _, c := range m {
+		out = append(out, c)
+	}
+	return out
+}
+
+// send delivers d to every selected connection of a scope. noEcho skips
+// the connection with that id.
+func (e *Emulator) send(hub string, s scope, name string, t target, d *delivery, noEcho string) int {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	n := 0
+	for _, c := range e.membersLocked(hub, s, name) {
+		if c.id == noEcho || !t.matchLocked(c) {
+			continue
+		}
+		c.deliver(d)
+		n++
+	}
+	return n
+}
+
+// closeScope ends the selected connections of a scope.
+func (e *Emulator) closeScope(hub string, s scope, name string, t target, reason string) {
+	e.mu.RLock()
+	var victims []*conn
+	for _, c := range e.membersLocked(hub, s, name) {
+		if t.matchLocked(c) {
+			victims = append(victims, c)
+		}
+	}
+	e.mu.RUnlock()
+	if reason == "" {
+		reason = "closed by the service"
+	}
+	for _, c := range victims {
+		code := websocket.StatusCode(wire.CloseNormal)
+		if c.kind == protocolReliable {
+			code = wire.ClosePolicyViolation // do not let the client recover
+		}
+		e.endConn(c, code, reason)
+	}
+}
+
+// exists reports whether a scope has any connection.
+func (e *Emulator) exists(hub string, s scope, name string) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	h := e.hubs[hub]
+	if h == nil {
+		return false
+	}
+	switch s {
+	case scopeConnection:
+		return h.conns[name] != nil
+	case scopeUser:
+		return len(h.users[name]) > 0
+	case scopeGroup:
+		return len(h.groups[name]) > 0
+	}
+	return len(h.conns) > 0
+}
+
+// addToGroup adds the connections of a scope to a group.
+func (e *Emulator) addToGroups(hub string, s scope, name string, t target, groups []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.hubs[hub]
+	if h == nil {
+		return
+	}
+	for _, c := range e.membersLocked(hub, s, name) {
+		if t.matchLocked(c) {
+			for _, g := range groups {
+				e.joinLocked(h, c, g)
+			}
+		}
+	}
+}
+
+// removeFromGroups removes the connections of a scope from groups; nil
+// groups means every group.
+func (e *Emulator) removeFromGroups(hub string, s scope, name string, t target, groups []string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	h := e.hubs[hub]
+	if h == nil {
+		return
+	}
+	for _, c := range e.membersLocked(hub, s, name) {
+		if !t.matchLocked(c) {
+			continue
+		}
+		gs := groups
+		if gs == nil {
+			for g := range c.groups {
+				gs = append(gs, g)
+			}
+		}
+		for _, g := range gs {
+			e.leaveLocked(h, c, g)
+		}
+	}
+}
+
+// groupMembers lists a group's connections sorted by id.
+func (e *Emulator) groupMembers(hub, group string) []*conn {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	m := e.membersLocked(hub, scopeGroup, group)
+	slices.SortFunc(m, func(a, b *conn) int { return strings.Compare(a.id, b.id) })
+	return m
+}
+
+// grant, revoke and check change or read a connection's permissions.
+// Roles from the client's token count as granted permissions.
+func (e *Emulator) grant(hub, id string, p permission) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.hubs[hub].conn(id)
+	if c == nil {
+		return false
+	}
+	c.perms[p] = struct{}{}
+	return true
+}
+
+func (e *Emulator) revoke(hub, id string, p permission) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	c := e.hubs[hub].conn(id)
+	if c == nil {
+		return
+	}
+	if p.target == "" {
+		// Taking away the permission for all groups takes away every grant
+		// of that kind, group-limited ones and wildcard roles included.
+		for q := range c.perms {
+			if q.kind == p.kind {
+				delete(c.perms, q)
+			}
+		}
+		return
+	}
+	delete(c.perms, p)
+}
+
+func (e *Emulator) check(hub, id string, p permission) bool {
+	e.mu.RLock()
+	defer e.mu.RUnlock()
+	c := e.hubs[hub].conn(id)
+	if c == nil {
+		return false
+	}
+	return c.allowedLocked(p.kind, p.target)
+}
+
+func (h *hubState) conn(id string) *conn {
+	if h == nil {
+		return nil
+	}
+	return h.conns[id]
+}
+
+// allowedLocked reports whether the connection may join/leave or send to a
+// group. group "" asks for the permission on every group. Caller holds e.mu.
+func (c *conn) allowedLocked(kind, group string) bool {
+	if _, ok := c.perms[permission{kind: kind}]; ok {
+		return true
+	}
+	if group == "" {
+		return false
+	}
+	if _, ok := c.perms[permission{kind: kind, target: group}]; ok {
+		return true
+	}
+	for p := range c.perms {
+		if strings.HasPrefix(p.target, patternPrefix) && matchGroupPattern(p.target[len(patternPrefix):], group) {
+			return true
+		}
+	}
+	return false
+}
+
+// patternPrefix marks a permission target that holds a wildcard pattern
+// (from the roles webpubsub.joinLeaveGroups.{pattern} and
+// webpubsub.sendToGroups.{pattern}); it cannot collide with a group name
+// because group names granted over REST never start with a NUL byte.
+const patternPrefix = "\x00pattern:"
+
+// permissionsFromRoles turns token roles into permissions.
+func permissionsFromRoles(roles []string) map[permission]struct{} {
+	perms := map[permission]struct{}{}
+	for _, r := range roles {
+		for _, kind := range []string{wire.RoleJoinLeaveGroup, wire.RoleSendToGroup} {
+			switch {
+			case r == kind:
+				perms[permission{kind: kind}] = struct{}{}
+			case strings.HasPrefix(r, kind+"s.") && len(r) > len(kind)+2:
+				perms[permission{kind: kind, target: patternPrefix + r[len(kind)+2:]}] = struct{}{}
+			case strings.HasPrefix(r, kind+".") && len(r) > len(kind)+1:
+				perms[permission{kind: kind, target: r[len(kind)+1:]}] = struct{}{}
+			}
+		}
+	}
+	return perms
+}
+
+// matchGroupPattern matches a group against a role pattern: "*" matches
+// within one dot-separated segment, "**" across segments, "?" one character.
+func matchGroupPattern(pattern, group string) bool {
+	if pattern == "" {
+		return group == ""
+	}
+	switch {
+	case strings.HasPrefix(pattern, "**"):
+		rest := pattern[2:]
+		for i := 0; i <= len(group); i++ {
+			if matchGroupPattern(rest, group[i:]) {
+				return true
+			}
+		}
+		return false
+	case pattern[0] == '*':
+		rest := pattern[1:]
+		for i := 0; i <= len(group); i++ {
+			if matchGroupPattern(rest, group[i:]) {
+				return true
+			}
+			if i < len(group) && group[i] == '.' {
+				return false
+			}
+		}
+		return false
+	case group == "":
+		return false
+	case pattern[0] == '?':
+		return group[0] != '.' && matchGroupPattern(pattern[1:], group[1:])
+	case pattern[0] == group[0]:
+		return matchGroupPattern(pattern[1:], group[1:])
+	}
+	return false
+}

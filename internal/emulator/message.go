@@ -1,0 +1,210 @@
+package emulator
+
+import (
+	"bytes"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
+)
+
+// Payload is a message body with its data type (wire.DataTypeJSON,
+// wire.DataTypeText or wire.DataTypeBinary). Data holds the raw bytes: the
+// JSON text, the UTF-8 text or the binary content (never base64).
+type Payload struct {
+	DataType string
+	Data     []byte
+}
+
+// payloadFromContentType maps a REST Content-Type to a payload.
+func payloadFromContentType(contentType string, body []byte) (Payload, error) {
+	mt := contentType
+	if i := bytes.IndexByte([]byte(mt), ';'); i >= 0 {
+		mt = mt[:i]
+	}
+	switch trimSpace(mt) {
+	case wire.ContentTypeJSON:
+		if !json.Valid(body) {
+			return Payload{}, fmt.Errorf("the body is not valid JSON although Content-Type is %s", wire.ContentTypeJSON)
+		}
+		return Payload{DataType: wire.DataTypeJSON, Data: body}, nil
+	case wire.ContentTypeText:
+		if !utf8.Valid(body) {
+			return Payload{}, fmt.Errorf("the body is not valid UTF-8 although Content-Type is %s", wire.ContentTypeText)
+		}
+		return Payload{DataType: wire.DataTypeText, Data: body}, nil
+	case wire.ContentTypeBinary:
+		return Payload{DataType: wire.DataTypeBinary, Data: body}, nil
+	}
+	return Payload{}, fmt.Errorf("unsupported Content-Type %q: use %s, %s or %s",
+		contentType, wire.ContentTypeJSON, wire.ContentTypeText, wire.ContentTypeBinary)
+}
+
+func trimSpace(s string) string { return string(bytes.TrimSpace([]byte(s))) }
+
+// delivery is one message fanned out to many connections. The JSON form
+// (without sequenceId) is encoded once and shared.
+type delivery struct {
+	from       string // wire.FromGroup or wire.FromServer
+	group      string
+	fromUserID string
+	hasFrom    bool
+	payload    Payload
+	expires    time.Time // zero: never
+
+	once   sync.Once
+	prefix []byte // JSON object without its closing brace
+}
+
+func (d *delivery) jsonPrefix() []byte {
+	d.once.Do(func() {
+		var b bytes.Buffer
+		b.WriteString(`{"type":"message","from":`)
+		writeJSONString(&b, d.from)
+		if d.from == wire.FromGroup {
+			b.WriteString(`,"group":`)
+			writeJSONString(&b, d.group)
+		}
+		if d.hasFrom {
+			b.WriteString(`,"fromUserId":`)
+			writeJSONString(&b, d.fromUserID)
+		}
+		b.WriteString(`,"dataType":`)
+		writeJSONString(&b, d.payload.DataType)
+		b.WriteString(`,"data":`)
+		writePayloadData(&b, d.payload)
+		d.prefix = b.Bytes()
+	})
+	return d.prefix
+}
+
+// frameFor encodes the delivery for one connection's protocol.
+func (d *delivery) frameFor(kind protocolKind, seq uint64) frame {
+	if kind == protocolSimple {
+		return frame{binary: d.payload.DataType == wire.DataTypeBinary, data: d.payload.Data, expires: d.expires}
+	}
+	p := d.jsonPrefix()
+	b := make([]byte, 0, len(p)+32)
+	b = append(b, p...)
+	if seq != 0 {
+		b = append(b, `,"sequenceId":`...)
+		b = strconv.AppendUint(b, seq, 10)
+	}
+	b = append(b, '}')
+	return frame{data: b, seq: seq, expires: d.expires}
+}
+
+func writePayloadData(b *bytes.Buffer, p Payload) {
+	switch p.DataType {
+	case wire.DataTypeJSON:
+		if len(bytes.TrimSpace(p.Data)) == 0 {
+			b.WriteString("null")
+			return
+		}
+		b.Write(p.Data)
+	case wire.DataTypeText:
+		writeJSONString(b, string(p.Data))
+	default:
+		b.WriteByte('"')
+		b.WriteString(base64.StdEncoding.EncodeToString(p.Data))
+		b.WriteByte('"')
+	}
+}
+
+func writeJSONString(b *bytes.Buffer, s string) {
+	enc, _ := json.Marshal(s) // a string always marshals
+	b.Write(enc)
+}
+
+// frame is one WebSocket message queued for a connection.
+type frame struct {
+	binary  bool
+	data    []byte
+	seq     uint64    // non-zero for reliable data messages
+	expires time.Time // zero: never
+}
+
+// Service → client control messages.
+
+type connectedMessage struct {
+	Type              string  `json:"type"`
+	Event             string  `json:"event"`
+	UserID            *string `json:"userId"`
+	ConnectionID      string  `json:"connectionId"`
+	ReconnectionToken string  `json:"reconnectionToken,omitempty"`
+}
+
+type disconnectedMessage struct {
+	Type    string `json:"type"`
+	Event   string `json:"event"`
+	Message string `json:"message"`
+}
+
+type ackError struct {
+	Name    string `json:"name"`
+	Message string `json:"message"`
+}
+
+type ackMessage struct {
+	Type    string    `json:"type"`
+	AckID   uint64    `json:"ackId"`
+	Success bool      `json:"success"`
+	Error   *ackError `json:"error,omitempty"`
+}
+
+func controlFrame(v any) frame {
+	b, err := json.Marshal(v)
+	if err != nil { // the control types above always marshal
+		panic(fmt.Sprintf("emulator: encoding control message: %v", err))
+	}
+	return frame{data: b}
+}
+
+// Client → service message (json subprotocols). Fields are a union over all
+// message types.
+type clientMessage struct {
+	Type       string          `json:"type"`
+	Group      *string         `json:"group"`
+	AckID      *uint64         `json:"ackId"`
+	NoEcho     bool            `json:"noEcho"`
+	DataType   string          `json:"dataType"`
+	Data       json.RawMessage `json:"data"`
+	Event      *string         `json:"event"`
+	SequenceID *uint64         `json:"sequenceId"`
+}
+
+// decodeClientData turns the data field of a client message into a payload.
+func decodeClientData(dataType string, data json.RawMessage) (Payload, error) {
+	if dataType == "" {
+		dataType = wire.DataTypeJSON
+	}
+	switch dataType {
+	case wire.DataTypeJSON:
+		if len(data) == 0 {
+			return Payload{}, fmt.Errorf("data is missing")
+		}
+		return Payload{DataType: dataType, Data: append([]byte(nil), data...)}, nil
+	case wire.DataTypeText:
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return Payload{}, fmt.Errorf("data must be a JSON string when dataType is text")
+		}
+		return Payload{DataType: dataType, Data: []byte(s)}, nil
+	case wire.DataTypeBinary, wire.DataTypeProtobuf:
+		var s string
+		if err := json.Unmarshal(data, &s); err != nil {
+			return Payload{}, fmt.Errorf("data must be a base64 string when dataType is %s", dataType)
+		}
+		raw, err := base64.StdEncoding.DecodeString(s)
+		if err != nil {
+			return Payload{}, fmt.Errorf("data is not valid base64")
+		}
+		return Payload{DataType: dataType, Data: raw}, nil
+	}
+	return Payload{}, fmt.Errorf("unknown dataType %q: use json, text or binary", dataType)
+}

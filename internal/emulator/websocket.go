@@ -1,0 +1,416 @@
+package emulator
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
+)
+
+// maxClientMessageBytes bounds one message read from a client.
+const maxClientMessageBytes = 1 << 20
+
+// eventTimeout bounds one call of the EventHandler.
+const eventTimeout = 30 * time.Second
+
+// offeredSubprotocols lists the values of Sec-WebSocket-Protocol in order.
+func offeredSubprotocols(r *http.Request) []string {
+	var out []string
+	for _, h := range r.Header.Values("Sec-WebSocket-Protocol") {
+		for _, p := range strings.Split(h, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// chooseSubprotocol picks the subprotocol to echo and the protocol to
+// speak. The first supported json subprotocol offered wins; a client that
+// offers only other values is a simple WebSocket client and gets its first
+// value echoed (strict clients such as the ws npm library require an echo);
+// protobuf subprotocols are refused because the emulator does not speak
+// them.
+func chooseSubprotocol(offered []string) (echo string, kind protocolKind, err error) {
+	for _, p := range offered {
+		switch p {
+		case wire.SubprotocolJSON:
+			return p, protocolJSON, nil
+		case wire.SubprotocolJSONReliable:
+			return p, protocolReliable, nil
+		}
+	}
+	for _, p := range offered {
+		if p == wire.SubprotocolProtobuf || p == wire.SubprotocolProtobufReliable {
+			return "", 0, fmt.Errorf("the emulator does not support the %s subprotocol: use %s or %s", p, wire.SubprotocolJSON, wire.SubprotocolJSONReliable)
+		}
+	}
+	if len(offered) > 0 {
+		return offered[0], protocolSimple, nil
+	}
+	return "", protocolSimple, nil
+}
+
+// serveClient handles /client/hubs/{hub} and /client/?hub=.
+func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
+	hub := r.PathValue("hub")
+	if hub == "" {
+		hub = r.URL.Query().Get(wire.QueryHub)
+	}
+	if err := validateHub(hub); err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidHub", err.Error())
+		return
+	}
+	e.mu.RLock()
+	closed := e.closed
+	e.mu.RUnlock()
+	if closed {
+		writeError(w, http.StatusServiceUnavailable, "ServiceClosed", "the emulator is shutting down")
+		return
+	}
+	echo, kind, err := chooseSubprotocol(offeredSubprotocols(r))
+	if err != nil {
+		writeError(w, http.StatusBadRequest, "UnsupportedSubprotocol", err.Error())
+		return
+	}
+	q := r.URL.Query()
+	if kind == protocolReliable && q.Get(wire.QueryConnectionID) != "" {
+		e.recoverClient(w, r, hub, echo, q.Get(wire.QueryConnectionID), q.Get(wire.QueryReconnectionToken))
+		return
+	}
+	claims, err := e.authenticateClient(r, hub)
+	if err != nil {
+		e.opts.logger.Info("client rejected", "hub", hub, "reason", err.Error())
+		writeError(w, http.StatusUnauthorized, "Unauthorized", err.Error())
+		return
+	}
+	ws, err := e.accept(w, r, echo)
+	if err != nil {
+		return
+	}
+	c := &conn{
+		e:           e,
+		hub:         hub,
+		id:          randomID(12),
+		userID:      claims.userID,
+		hasUser:     claims.hasUser,
+		kind:        kind,
+		subprotocol: echo,
+		roles:       claims.roles,
+		groups:      map[string]struct{}{},
+		perms:       permissionsFromRoles(claims.roles),
+		ackIDs:      map[uint64]struct{}{},
+	}
+	if kind == protocolReliable {
+		c.reconnToken = randomID(32)
+	}
+	p := e.newPhysical(ws)
+	c.phys = p
+	if kind != protocolSimple {
+		p.queue = append(p.queue, c.connectedFrame())
+	}
+	if !e.register(c, claims.groups) {
+		_ = ws.Close(wire.CloseGoingAway, "the service is shutting down")
+		return
+	}
+	e.opts.logger.Debug("client connected", "hub", hub, "connectionId", c.id, "protocol", kind.String())
+	c.run(p)
+}
+
+func (c *conn) connectedFrame() frame {
+	m := connectedMessage{Type: wire.TypeSystem, Event: wire.SystemEventConnected, ConnectionID: c.id, ReconnectionToken: c.reconnToken}
+	if c.hasUser {
+		m.UserID = &c.userID
+	}
+	return controlFrame(m)
+}
+
+func (e *Emulator) accept(w http.ResponseWriter, r *http.Request, echo string) (*websocket.Conn, error) {
+	var protos []string
+	if echo != "" {
+		protos = []string{echo}
+	}
+	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: protos, InsecureSkipVerify: true})
+	if err != nil {
+		e.opts.logger.Info("websocket handshake failed", "error", err.Error())
+		return nil, err
+	}
+	ws.SetReadLimit(maxClientMessageBytes)
+	return ws, nil
+}
+
+func (e *Emulator) newPhysical(ws *websocket.Conn) *physical {
+	return &physical{ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// recoverClient reattaches a reliable client to its logical connection and
+// replays every unacknowledged message in order.
+func (e *Emulator) recoverClient(w http.ResponseWriter, r *http.Request, hub, echo, id, token string) {
+	ws, err := e.accept(w, r, echo)
+	if err != nil {
+		return
+	}
+	c := e.lookup(hub, id)
+	if c == nil || c.kind != protocolReliable || subtle.ConstantTimeCompare([]byte(c.reconnToken), []byte(token)) != 1 {
+		_ = ws.Close(wire.ClosePolicyViolation, "the connection cannot be recovered: start a new one")
+		return
+	}
+	p := e.newPhysical(ws)
+	c.mu.Lock()
+	if c.closed {
+		c.mu.Unlock()
+		_ = ws.Close(wire.ClosePolicyViolation, "the connection cannot be recovered: start a new one")
+		return
+	}
+	if c.recoverTimer != nil {
+		c.recoverTimer.Stop()
+		c.recoverTimer = nil
+	}
+	old := c.phys
+	p.queue = append(p.queue, c.connectedFrame())
+	for _, f := range c.unacked {
+		p.queue = append(p.queue, f)
+		p.queueBytes += len(f.data)
+	}
+	c.phys = p
+	p.signal()
+	c.mu.Unlock()
+	if old != nil {
+		_ = old.ws.CloseNow()
+	}
+	e.opts.logger.Debug("client recovered", "hub", hub, "connectionId", c.id)
+	c.run(p)
+}
+
+// run serves one WebSocket of the connection until it ends.
+func (c *conn) run(p *physical) {
+	ctx, cancel := context.WithCancel(c.e.ctx)
+	defer cancel()
+	c.e.bg.Add(2)
+	go func() { defer c.e.bg.Done(); c.writeLoop(ctx, p) }()
+	go func() { defer c.e.bg.Done(); c.keepAlive(ctx, p) }()
+	c.readLoop(ctx, p)
+	c.physicalGone(p)
+}
+
+func (c *conn) readLoop(ctx context.Context, p *physical) {
+	for {
+		typ, data, err := p.ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		if c.kind == protocolSimple {
+			dt := wire.DataTypeText
+			if typ == websocket.MessageBinary {
+				dt = wire.DataTypeBinary
+			}
+			c.handleEvent(ctx, "message", Payload{DataType: dt, Data: data}, nil)
+			continue
+		}
+		if typ != websocket.MessageText {
+			c.protocolViolation("binary frames are not part of the " + c.kind.String() + " subprotocol")
+			continue
+		}
+		var m clientMessage
+		if err := json.Unmarshal(data, &m); err != nil {
+			c.protocolViolation("the message is not a valid JSON object")
+			continue
+		}
+		c.handleMessage(ctx, &m)
+	}
+}
+
+// physicalGone runs after a socket ends. A reliable connection waits for a
+// reconnect for the recovery window; any other connection ends.
+func (c *conn) physicalGone(p *physical) {
+	c.mu.Lock()
+	p.gone = true
+	close(p.done)
+	if c.phys != p {
+		c.mu.Unlock()
+		return
+	}
+	c.phys = nil
+	if c.closed {
+		c.mu.Unlock()
+		c.e.detach(c)
+		return
+	}
+	if c.kind == protocolReliable {
+		c.recoverTimer = time.AfterFunc(c.e.opts.recoveryWindow, func() {
+			c.mu.Lock()
+			if c.phys != nil || c.closed {
+				c.mu.Unlock()
+				return
+			}
+			c.closeLocked(wire.ClosePolicyViolation, "recovery window elapsed")
+			c.mu.Unlock()
+			c.e.detach(c)
+		})
+		c.mu.Unlock()
+		return
+	}
+	c.closed = true
+	c.mu.Unlock()
+	c.e.detach(c)
+}
+
+// protocolViolation ends a connection that sent an unreadable message.
+func (c *conn) protocolViolation(reason string) {
+	c.e.opts.logger.Info("client protocol violation", "hub", c.hub, "connectionId", c.id, "reason", reason)
+	c.e.endConn(c, wire.ClosePolicyViolation, "invalid message: "+reason)
+}
+
+func (c *conn) sendAck(id *uint64, errName, msg string) {
+	if id == nil {
+		return
+	}
+	a := ackMessage{Type: wire.TypeAck, AckID: *id, Success: errName == ""}
+	if errName != "" {
+		a.Error = &ackError{Name: errName, Message: msg}
+	}
+	c.sendControl(controlFrame(a))
+}
+
+func (c *conn) handleMessage(ctx context.Context, m *clientMessage) {
+	switch m.Type {
+	case wire.TypePing:
+		c.sendControl(controlFrame(struct {
+			Type string `json:"type"`
+		}{wire.TypePong}))
+		return
+	case wire.TypeSequenceAck:
+		if m.SequenceID == nil {
+			c.protocolViolation("sequenceAck without sequenceId")
+			return
+		}
+		if c.kind == protocolReliable {
+			c.ack(*m.SequenceID)
+		}
+		return
+	}
+	if m.AckID != nil && !c.ackUnused(*m.AckID) {
+		c.sendAck(m.AckID, wire.AckErrorDuplicate, fmt.Sprintf("ackId %d was already used by this connection", *m.AckID))
+		return
+	}
+	errName, msg := c.execute(ctx, m)
+	if errName == "" && m.AckID != nil {
+		c.recordAck(*m.AckID)
+	}
+	c.sendAck(m.AckID, errName, msg)
+}
+
+// ackUnused reports whether id is still unused.
+func (c *conn) ackUnused(id uint64) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	_, dup := c.ackIDs[id]
+	return !dup
+}
+
+// execute runs a request message and returns the ack error name ("" on
+// success) and message.
+func (c *conn) execute(ctx context.Context, m *clientMessage) (string, string) {
+	switch m.Type {
+	case wire.TypeJoinGroup, wire.TypeLeaveGroup:
+		if m.Group == nil {
+			return wire.AckErrorBadRequest, "group is required"
+		}
+		if err := validateGroup(*m.Group); err != nil {
+			return wire.AckErrorBadRequest, err.Error()
+		}
+		return c.e.clientJoinLeave(c, *m.Group, m.Type == wire.TypeJoinGroup)
+	case wire.TypeSendToGroup:
+		if m.Group == nil {
+			return wire.AckErrorBadRequest, "group is required"
+		}
+		if err := validateGroup(*m.Group); err != nil {
+			return wire.AckErrorBadRequest, err.Error()
+		}
+		p, err := decodeClientData(m.DataType, m.Data)
+		if err != nil {
+			return wire.AckErrorBadRequest, err.Error()
+		}
+		return c.e.clientSendToGroup(c, *m.Group, p, m.NoEcho)
+	case wire.TypeEvent:
+		if m.Event == nil || *m.Event == "" {
+			return wire.AckErrorBadRequest, "event is required"
+		}
+		p, err := decodeClientData(m.DataType, m.Data)
+		if err != nil {
+			return wire.AckErrorBadRequest, err.Error()
+		}
+		return c.handleEvent(ctx, *m.Event, p, m.AckID)
+	case "":
+		return wire.AckErrorBadRequest, "type is required"
+	}
+	return wire.AckErrorBadRequest, fmt.Sprintf("unsupported message type %q", m.Type)
+}
+
+func (e *Emulator) clientJoinLeave(c *conn, group string, join bool) (string, string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if c.ended {
+		return wire.AckErrorNotFound, "the connection has ended"
+	}
+	if !c.allowedLocked(wire.RoleJoinLeaveGroup, group) {
+		return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to join or leave group %q: give it role %s or %s.%s", group, wire.RoleJoinLeaveGroup, wire.RoleJoinLeaveGroup, group)
+	}
+	h := e.hubLocked(c.hub)
+	if join {
+		e.joinLocked(h, c, group)
+	} else {
+		e.leaveLocked(h, c, group)
+	}
+	return "", ""
+}
+
+func (e *Emulator) clientSendToGroup(c *conn, group string, p Payload, noEcho bool) (string, string) {
+	e.mu.RLock()
+	allowed := c.allowedLocked(wire.RoleSendToGroup, group)
+	e.mu.RUnlock()
+	if !allowed {
+		return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to send to group %q: give it role %s or %s.%s", group, wire.RoleSendToGroup, wire.RoleSendToGroup, group)
+	}
+	d := &delivery{from: wire.FromGroup, group: group, fromUserID: c.userID, hasFrom: c.hasUser, payload: p}
+	skip := ""
+	if noEcho {
+		skip = c.id
+	}
+	e.send(c.hub, scopeGroup, group, target{}, d, skip)
+	return "", ""
+}
+
+// handleEvent passes a client event to the EventHandler.
+func (c *conn) handleEvent(ctx context.Context, name string, p Payload, _ *uint64) (string, string) {
+	h := c.e.opts.eventHandler
+	if h == nil {
+		return "", ""
+	}
+	ctx, cancel := context.WithTimeout(ctx, eventTimeout)
+	defer cancel()
+	ev := Event{Hub: c.hub, ConnectionID: c.id, UserID: c.userID, Subprotocol: c.subprotocol, Name: name, Payload: p}
+	if c.kind == protocolSimple {
+		ev.Subprotocol = ""
+	}
+	reply, err := h.HandleEvent(ctx, ev)
+	if err != nil {
+		if errors.Is(err, context.DeadlineExceeded) {
+			return wire.AckErrorTimeout, "the event handler did not answer in time"
+		}
+		return wire.AckErrorInternal, err.Error()
+	}
+	if reply != nil {
+		c.deliver(&delivery{from: wire.FromServer, payload: *reply})
+	}
+	return "", ""
+}
