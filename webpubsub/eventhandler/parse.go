@@ -1,0 +1,287 @@
+package eventhandler
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
+)
+
+// requestError is a refused request: the status and the reason sent back.
+type requestError struct {
+	status int
+	reason string
+}
+
+func (e *requestError) Error() string { return fmt.Sprintf("%d %s", e.status, e.reason) }
+
+func badRequest(format string, args ...any) *requestError {
+	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
+}
+
+// event is one of *ConnectRequest, *ConnectedEvent, *UserEvent and
+// *DisconnectedEvent.
+type event interface{ context() *ConnectionContext }
+
+func (c *ConnectionContext) context() *ConnectionContext { return c }
+
+// requiredHeaders must be present on every POSTed event.
+var requiredHeaders = []string{
+	wire.HeaderCESpecVersion,
+	wire.HeaderCEType,
+	wire.HeaderCEHub,
+	wire.HeaderCEConnectionID,
+	wire.HeaderWebHookRequestOrigin,
+}
+
+// parse checks a POSTed event (headers, origin, hub, signature, then body)
+// and decodes it. Nothing reaches a callback unless parse succeeds.
+func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (event, *requestError) {
+	hdr := r.Header
+	if hdr.Get(wire.HeaderCEAWPSVersion) == "" {
+		return nil, badRequest("missing %s header: not a Web PubSub CloudEvents request", wire.HeaderCEAWPSVersion)
+	}
+	for _, name := range requiredHeaders {
+		if hdr.Get(name) == "" {
+			return nil, badRequest("missing %s header", name)
+		}
+	}
+	if v := hdr.Get(wire.HeaderCESpecVersion); v != wire.CESpecVersion {
+		return nil, badRequest("unsupported %s %q: want %q", wire.HeaderCESpecVersion, v, wire.CESpecVersion)
+	}
+	origins := hdr.Values(wire.HeaderWebHookRequestOrigin)
+	if _, ok := h.cfg.allowedOrigin(origins); !ok {
+		return nil, originError(origins)
+	}
+	hub := hdr.Get(wire.HeaderCEHub)
+	if !strings.EqualFold(hub, h.hub) {
+		return nil, badRequest("the event is for hub %q but this handler serves hub %q", hub, h.hub)
+	}
+	connectionID := hdr.Get(wire.HeaderCEConnectionID)
+	signature := strings.Join(hdr.Values(wire.HeaderCESignature), ",")
+	if !h.cfg.noSignature {
+		if signature == "" {
+			return nil, &requestError{http.StatusUnauthorized, "missing ce-signature header: the request is not signed"}
+		}
+		if !h.cfg.signatureValid(signature, connectionID) {
+			return nil, &requestError{http.StatusUnauthorized, "ce-signature matches none of the configured access keys"}
+		}
+	}
+	typ := hdr.Get(wire.HeaderCEType)
+	name, rerr := eventName(typ, hdr.Get(wire.HeaderCEEventName))
+	if rerr != nil {
+		return nil, rerr
+	}
+	state, err := decodeState(hdr.Get(wire.HeaderCEConnectionState))
+	if err != nil {
+		return nil, badRequest("%v", err)
+	}
+	meta := ConnectionContext{
+		Hub:          hub,
+		ConnectionID: connectionID,
+		UserID:       hdr.Get(wire.HeaderCEUserID),
+		EventName:    name,
+		Subprotocol:  hdr.Get(wire.HeaderCESubprotocol),
+		Origin:       hdr.Get(wire.HeaderWebHookRequestOrigin),
+		State:        state,
+		Signature:    signature,
+		SpecVersion:  hdr.Get(wire.HeaderCESpecVersion),
+		AWPSVersion:  hdr.Get(wire.HeaderCEAWPSVersion),
+		Type:         typ,
+		Source:       hdr.Get(wire.HeaderCESource),
+		ID:           hdr.Get(wire.HeaderCEID),
+		Time:         parseTime(hdr.Get(wire.HeaderCETime)),
+	}
+	body, rerr := h.readBody(w, r)
+	if rerr != nil {
+		return nil, rerr
+	}
+	switch typ {
+	case wire.CETypeConnect:
+		return parseConnect(meta, body)
+	case wire.CETypeConnected:
+		return &ConnectedEvent{ConnectionContext: meta}, nil
+	case wire.CETypeDisconnected:
+		return parseDisconnected(meta, body)
+	}
+	return parseUserEvent(meta, hdr.Get("Content-Type"), body)
+}
+
+// eventName returns the event's name: ce-eventName, which must agree with
+// ce-type, or the name ce-type implies when the header is absent.
+func eventName(typ, header string) (string, *requestError) {
+	var implied string
+	switch {
+	case typ == wire.CETypeConnect || typ == wire.CETypeConnected || typ == wire.CETypeDisconnected:
+		implied = strings.TrimPrefix(typ, wire.CETypeSystemPrefix)
+	case strings.HasPrefix(typ, wire.CETypeUserPrefix) && len(typ) > len(wire.CETypeUserPrefix):
+		implied = strings.TrimPrefix(typ, wire.CETypeUserPrefix)
+	default:
+		return "", badRequest("unsupported ce-type %q: want %s, %s, %s or %s<event>",
+			typ, wire.CETypeConnect, wire.CETypeConnected, wire.CETypeDisconnected, wire.CETypeUserPrefix)
+	}
+	if header == "" {
+		return implied, nil
+	}
+	if !strings.EqualFold(header, implied) {
+		return "", badRequest("ce-eventName %q does not match ce-type %q", header, typ)
+	}
+	return header, nil
+}
+
+// signatureValid reports whether any value of the ce-signature list equals
+// the signature of connectionID under any configured key. Hex is compared
+// case-insensitively, in constant time.
+func (c *config) signatureValid(header, connectionID string) bool {
+	for _, key := range c.keys {
+		want := []byte(wire.SignCloudEvent(key, connectionID))
+		for v := range strings.FieldsFuncSeq(header, func(r rune) bool { return r == ',' || r == ' ' }) {
+			if hmac.Equal([]byte(strings.ToLower(v)), want) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// readBody reads the whole body, refusing more than the configured cap.
+func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *requestError) {
+	limit := h.cfg.maxBodyBytes
+	tooLarge := &requestError{http.StatusRequestEntityTooLarge,
+		fmt.Sprintf("the request body is larger than %d bytes (raise the cap with WithMaxBodyBytes)", limit)}
+	if r.ContentLength > limit {
+		return nil, tooLarge
+	}
+	if r.Body == nil {
+		return nil, nil
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, limit))
+	if err != nil {
+		if mbe := (*http.MaxBytesError)(nil); errors.As(err, &mbe) {
+			return nil, tooLarge
+		}
+		return nil, badRequest("reading the request body failed: %v", err)
+	}
+	return body, nil
+}
+
+// stringList is a JSON string or array of strings.
+type stringList []string
+
+func (l *stringList) UnmarshalJSON(b []byte) error {
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = stringList{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("want a string or an array of strings")
+	}
+	*l = many
+	return nil
+}
+
+type connectBody struct {
+	Claims             map[string]stringList `json:"claims"`
+	Query              map[string]stringList `json:"query"`
+	Headers            map[string]stringList `json:"headers"`
+	Subprotocols       []string              `json:"subprotocols"`
+	ClientCertificates []struct {
+		Thumbprint string `json:"thumbprint"`
+		Content    string `json:"content"`
+	} `json:"clientCertificates"`
+}
+
+func parseConnect(meta ConnectionContext, body []byte) (event, *requestError) {
+	if !isJSONObject(body) {
+		return nil, badRequest("the connect event's body is not a JSON object")
+	}
+	var b connectBody
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, badRequest("the connect event's body is not valid: %v", err)
+	}
+	req := &ConnectRequest{
+		ConnectionContext: meta,
+		Claims:            lists(b.Claims),
+		Query:             lists(b.Query),
+		Headers:           lists(b.Headers),
+		Subprotocols:      b.Subprotocols,
+	}
+	for _, c := range b.ClientCertificates {
+		req.ClientCertificates = append(req.ClientCertificates, ClientCertificate{Thumbprint: c.Thumbprint, Content: c.Content})
+	}
+	return req, nil
+}
+
+func lists(m map[string]stringList) map[string][]string {
+	if m == nil {
+		return nil
+	}
+	out := make(map[string][]string, len(m))
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func parseDisconnected(meta ConnectionContext, body []byte) (event, *requestError) {
+	ev := &DisconnectedEvent{ConnectionContext: meta}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return ev, nil
+	}
+	if !isJSONObject(body) {
+		return nil, badRequest("the disconnected event's body is not a JSON object")
+	}
+	var b struct {
+		Reason string `json:"reason"`
+	}
+	if err := json.Unmarshal(body, &b); err != nil {
+		return nil, badRequest("the disconnected event's body is not valid: %v", err)
+	}
+	ev.Reason = b.Reason
+	return ev, nil
+}
+
+func parseUserEvent(meta ConnectionContext, contentType string, body []byte) (event, *requestError) {
+	dataType, ok := wire.CEDataType(contentType)
+	if !ok {
+		return nil, &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf(
+			"unsupported Content-Type %q for a user event: want %s, %s or %s",
+			contentType, wire.ContentTypeJSON, wire.ContentTypeText, wire.ContentTypeBinary)}
+	}
+	if dataType == wire.DataTypeJSON && !json.Valid(body) {
+		return nil, badRequest("the %q event's body is not valid JSON", meta.EventName)
+	}
+	if body == nil {
+		body = []byte{}
+	}
+	return &UserEvent{ConnectionContext: meta, DataType: DataType(dataType), Data: body}, nil
+}
+
+func isJSONObject(b []byte) bool {
+	b = bytes.TrimSpace(b)
+	return len(b) > 0 && b[0] == '{'
+}
+
+// parseTime reads ce-time: RFC 3339 as the service sends it, or an HTTP
+// date. Anything else is the zero time.
+func parseTime(v string) time.Time {
+	if v == "" {
+		return time.Time{}
+	}
+	if t, err := time.Parse(time.RFC3339Nano, v); err == nil {
+		return t
+	}
+	if t, err := http.ParseTime(v); err == nil {
+		return t
+	}
+	return time.Time{}
+}
