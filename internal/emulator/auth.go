@@ -28,7 +28,7 @@ func unauthorized(format string, args ...any) error {
 
 // bearerToken extracts the token of an "Authorization: Bearer" header.
 func bearerToken(r *http.Request) (string, error) {
-	h := r.Header.Get("Authorization")
+	h := r.Header.Get(wire.HeaderAuthorization)
 	if h == "" {
 		return "", unauthorized("the request has no Authorization header: send \"Authorization: Bearer <JWT signed with the access key>\"")
 	}

@@ -145,6 +145,8 @@ type Emulator struct {
 	ctx     context.Context
 	cancel  context.CancelFunc
 	bg      sync.WaitGroup
+	bgMu    sync.Mutex
+	bgDone  bool // no more background work may start
 
 	mu     sync.RWMutex
 	hubs   map[string]*hubState
@@ -234,6 +236,9 @@ func (e *Emulator) Close() error {
 	for _, c := range all {
 		e.endConn(c, 1001, "the service is shutting down")
 	}
+	e.bgMu.Lock()
+	e.bgDone = true
+	e.bgMu.Unlock()
 	// Let sockets send their close frames, then stop whatever remains.
 	done := make(chan struct{})
 	go func() { e.bg.Wait(); close(done) }()
@@ -247,9 +252,24 @@ func (e *Emulator) Close() error {
 	return nil
 }
 
-// background runs f on a goroutine that Close waits for.
+// track counts n goroutines that Close waits for. It reports false once
+// Close has started waiting; the caller must then not start them.
+func (e *Emulator) track(n int) bool {
+	e.bgMu.Lock()
+	defer e.bgMu.Unlock()
+	if e.bgDone {
+		return false
+	}
+	e.bg.Add(n)
+	return true
+}
+
+// background runs f on a goroutine that Close waits for. After Close has
+// begun, f is skipped: Close itself ends every connection.
 func (e *Emulator) background(f func()) {
-	e.bg.Add(1)
+	if !e.track(1) {
+		return
+	}
 	go func() {
 		defer e.bg.Done()
 		f()

@@ -44,7 +44,7 @@ func requestFrom(ctx context.Context) *restRequest {
 // Defaults and limits of ListConnectionsInGroup.
 const (
 	defaultPageSize = 200
-	maxPageSize     = 200
+	maxPageSize     = wire.MaxPageSize
 )
 
 func checkHub(hub string) error {
@@ -69,8 +69,8 @@ func checkID(what, v string) error {
 }
 
 func checkTTL(ttl *int32) error {
-	if ttl != nil && (*ttl < 0 || *ttl > 300) {
-		return badRequest("InvalidMessageTtl", "messageTtlSeconds is %d: use 0 (no expiry) to 300", *ttl)
+	if ttl != nil && (*ttl < 0 || *ttl > wire.MaxMessageTTLSeconds) {
+		return badRequest("InvalidMessageTtl", "messageTtlSeconds is %d: use 0 (no expiry) to %d", *ttl, wire.MaxMessageTTLSeconds)
 	}
 	return nil
 }
@@ -89,7 +89,7 @@ func parseFilter(s *string) (*odata.Filter, error) {
 // message builds a delivery from the request body and Content-Type.
 func message(ctx context.Context, from, group string, ttl *int32) (*delivery, error) {
 	rr := requestFrom(ctx)
-	p, err := payloadFromContentType(rr.r.Header.Get("Content-Type"), rr.body)
+	p, err := payloadFromContentType(rr.r.Header.Get(wire.HeaderContentType), rr.body)
 	if err != nil {
 		return nil, &apiError{status: http.StatusUnsupportedMediaType, code: "UnsupportedContentType", message: err.Error()}
 	}
@@ -181,10 +181,10 @@ func (a *restAPI) GenerateClientToken(ctx context.Context, req gen.GenerateClien
 	}
 	path := wire.ClientPathDefault
 	switch strings.ToLower(deref(p.ClientType)) {
-	case "", "default":
-	case "mqtt":
+	case "", strings.ToLower(wire.ClientTypeDefault):
+	case strings.ToLower(wire.ClientTypeMQTT):
 		path = wire.ClientPathMQTT
-	case "socketio":
+	case strings.ToLower(wire.ClientTypeSocketIO):
 		path = wire.ClientPathSocketIO
 	default:
 		return nil, badRequest("InvalidParameter", "unknown clientType %q: use Default, MQTT or SocketIO", deref(p.ClientType))
@@ -403,8 +403,8 @@ func (a *restAPI) ListConnectionsInGroup(ctx context.Context, req gen.ListConnec
 	if i < len(members) && left != 0 && len(out.Value) > 0 {
 		rr := requestFrom(ctx)
 		q := url.Values{}
-		if v := rr.r.URL.Query().Get("api-version"); v != "" {
-			q.Set("api-version", v)
+		if v := rr.r.URL.Query().Get(wire.QueryAPIVersion); v != "" {
+			q.Set(wire.QueryAPIVersion, v)
 		}
 		if p.Maxpagesize != nil {
 			q.Set("maxpagesize", strconv.Itoa(int(*p.Maxpagesize)))

@@ -83,7 +83,6 @@ func (e *Emulator) restLayer(api *recordingMux) http.Handler {
 		}
 		if op != opHealth {
 			if err := e.authenticateREST(r); err != nil {
-				w.Header().Set("WWW-Authenticate", "Bearer")
 				writeErrorFor(w, r, http.StatusUnauthorized, "Unauthorized", err.Error())
 				return
 			}
@@ -114,7 +113,7 @@ func (e *Emulator) restLayer(api *recordingMux) http.Handler {
 // one value. Differing values are left for the router to reject.
 func collapseRepeatedAPIVersion(r *http.Request) {
 	q := r.URL.Query()
-	vs := q["api-version"]
+	vs := q[wire.QueryAPIVersion]
 	if len(vs) < 2 {
 		return
 	}
@@ -123,7 +122,7 @@ func collapseRepeatedAPIVersion(r *http.Request) {
 			return
 		}
 	}
-	q["api-version"] = vs[:1]
+	q[wire.QueryAPIVersion] = vs[:1]
 	u := *r.URL
 	u.RawQuery = q.Encode()
 	r.URL = &u

@@ -13,7 +13,7 @@ import (
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
-var hubPattern = regexp.MustCompile("^[A-Za-z][A-Za-z0-9_`,.[\\]]{0,127}$")
+var hubPattern = regexp.MustCompile(wire.HubPattern)
 
 func validateHub(hub string) error {
 	if hub == "" {
@@ -61,7 +61,7 @@ type errorBody struct {
 // an ErrorDetail body.
 func writeError(w http.ResponseWriter, status int, code, message string) {
 	w.Header().Set(wire.HeaderErrorCode, code)
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set(wire.HeaderContentType, wire.ContentTypeJSON)
 	w.WriteHeader(status)
 	b, _ := json.Marshal(errorBody{Code: code, Message: message}) // plain strings always marshal
 	_, _ = w.Write(append(b, '\n'))

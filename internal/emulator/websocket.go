@@ -195,7 +195,12 @@ func (e *Emulator) recoverClient(w http.ResponseWriter, r *http.Request, hub, ec
 func (c *conn) run(p *physical) {
 	ctx, cancel := context.WithCancel(c.e.ctx)
 	defer cancel()
-	c.e.bg.Add(2)
+	if !c.e.track(2) {
+		_ = p.ws.Close(wire.CloseGoingAway, "the service is shutting down")
+		c.physicalGone(p)
+		return
+	}
+	p.signal()
 	go func() { defer c.e.bg.Done(); c.writeLoop(ctx, p) }()
 	go func() { defer c.e.bg.Done(); c.keepAlive(ctx, p) }()
 	c.readLoop(ctx, p)
@@ -213,7 +218,7 @@ func (c *conn) readLoop(ctx context.Context, p *physical) {
 			if typ == websocket.MessageBinary {
 				dt = wire.DataTypeBinary
 			}
-			c.handleEvent(ctx, "message", Payload{DataType: dt, Data: data}, nil)
+			c.handleEvent(ctx, wire.CEEventMessage, Payload{DataType: dt, Data: data}, nil)
 			continue
 		}
 		if typ != websocket.MessageText {
