@@ -64,6 +64,9 @@ type authorizer interface {
 	// authorize sets the header; aud is the service URL of the request
 	// (the URL the JWT must name, even when a reverse proxy is used).
 	authorize(ctx context.Context, h headerSetter, aud string) error
+	// secrets returns the strings that must never appear in errors: the
+	// access key, or the current bearer token.
+	secrets() []string
 }
 
 // headerSetter is the part of http.Header the authorizers need.
@@ -99,6 +102,8 @@ type keyAuthorizer struct {
 	now  func() time.Time
 }
 
+func (a *keyAuthorizer) secrets() []string { return []string{a.cred.secret().key} }
+
 func (a *keyAuthorizer) authorize(_ context.Context, h headerSetter, aud string) error {
 	km := a.cred.secret()
 	now := a.now()
@@ -128,6 +133,12 @@ type entraAuthorizer struct {
 	tok        azcore.AccessToken
 	refreshing chan struct{} // closed when the running refresh ends; nil if none
 	lastErr    error
+}
+
+func (a *entraAuthorizer) secrets() []string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return []string{a.tok.Token}
 }
 
 func (a *entraAuthorizer) authorize(ctx context.Context, h headerSetter, _ string) error {

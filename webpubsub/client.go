@@ -345,7 +345,7 @@ func (c *Client) run(ctx context.Context, op string, req *http.Request, err erro
 		return err
 	}
 	if resp.StatusCode/100 != 2 {
-		return newResponseError(op, resp)
+		return newResponseError(op, resp, c.pipe.auth.secrets())
 	}
 	discard(resp)
 	return nil
@@ -369,7 +369,7 @@ func (c *Client) exists(ctx context.Context, op string, req *http.Request, err e
 		discard(resp)
 		return false, nil
 	}
-	return false, newResponseError(op, resp)
+	return false, newResponseError(op, resp, c.pipe.auth.secrets())
 }
 
 // sendBody prepares msg for req-building and makes a seekable stream

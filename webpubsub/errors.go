@@ -101,8 +101,9 @@ func redactTokens(s string) string {
 }
 
 // newResponseError reads at most maxErrorBody bytes of resp's body, closes
-// it and describes the failure.
-func newResponseError(op string, resp *http.Response) *ResponseError {
+// it and describes the failure. secrets (the access key, the bearer token)
+// are removed from the body excerpt, in case a proxy echoes them.
+func newResponseError(op string, resp *http.Response, secrets []string) *ResponseError {
 	body, _ := io.ReadAll(io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
 	method, u := "", ""
@@ -115,12 +116,26 @@ func newResponseError(op string, resp *http.Response) *ResponseError {
 		URL:        u,
 		StatusCode: resp.StatusCode,
 		ErrorCode:  resp.Header.Get(wire.HeaderErrorCode),
-		Message:    redactTokens(strings.TrimSpace(strings.ToValidUTF8(string(body), "\uFFFD"))),
+		Message:    scrub(redactTokens(strings.TrimSpace(strings.ToValidUTF8(string(body), "\uFFFD"))), secrets),
 	}
 	if e.ErrorCode == "" {
 		e.ErrorCode = errorCodeFromBody(body)
 	}
 	return e
+}
+
+// minScrubLen is the shortest secret scrub removes; shorter strings would
+// mangle ordinary text and are not real keys or tokens.
+const minScrubLen = 8
+
+// scrub replaces every secret in s with a marker.
+func scrub(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if len(sec) >= minScrubLen && strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, "[REDACTED]")
+		}
+	}
+	return s
 }
 
 // errorCodeFromBody finds "code" or "error.code" in a JSON error body.

@@ -3,6 +3,7 @@ package webpubsub
 import (
 	"fmt"
 	"math"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -16,7 +17,7 @@ import (
 //	// userId eq 'o''brien' and not('muted' in groups)
 //
 // Arguments render as:
-//   - string (and fmt.Stringer): a single-quoted literal, each ' doubled;
+//   - string (any string type, and fmt.Stringer): a single-quoted literal, each ' doubled;
 //   - []string: a parenthesized list of quoted literals, for "userId in {}";
 //   - bool: true or false; nil: null;
 //   - integers, and finite floats: a number.
@@ -104,6 +105,10 @@ func writeLiteral(b *strings.Builder, v any) error {
 	case fmt.Stringer:
 		b.WriteString(QuoteFilterString(x.String()))
 	default:
+		if rv := reflect.ValueOf(v); rv.Kind() == reflect.String { // named string types
+			b.WriteString(QuoteFilterString(rv.String()))
+			return nil
+		}
 		return fmt.Errorf("type %T cannot be a filter literal (use a string, []string, bool, number or nil)", v)
 	}
 	return nil

@@ -202,7 +202,7 @@ func (c *Client) fetchPage(ctx context.Context, op string, req *http.Request) (*
 		return nil, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return nil, newResponseError(op, resp)
+		return nil, newResponseError(op, resp, c.pipe.auth.secrets())
 	}
 	defer discard(resp)
 	var page gen.GroupMemberPagedValues

@@ -223,7 +223,7 @@ func (c *Client) generateClientToken(ctx context.Context, o *TokenOptions, clien
 		return "", time.Time{}, err
 	}
 	if resp.StatusCode != http.StatusOK {
-		return "", time.Time{}, newResponseError(op, resp)
+		return "", time.Time{}, newResponseError(op, resp, c.pipe.auth.secrets())
 	}
 	defer discard(resp)
 	var body gen.ClientTokenResponse
