@@ -387,7 +387,7 @@ func (c *conn) allowedLocked(kind, group string) bool {
 		return true
 	}
 	for p := range c.perms {
-		if strings.HasPrefix(p.target, patternPrefix) && matchGroupPattern(p.target[len(patternPrefix):], group) {
+		if p.kind == kind && strings.HasPrefix(p.target, patternPrefix) && matchGroupPattern(p.target[len(patternPrefix):], group) {
 			return true
 		}
 	}

@@ -141,6 +141,7 @@ type wsClient struct {
 	ws        *websocket.Conn
 	frames    chan wsFrame
 	readErr   error // valid once frames is closed
+	pending   []map[string]any // messages skipped while waiting for an ack
 	id        string
 	token     string
 	connected map[string]any
@@ -249,6 +250,11 @@ func (c *wsClient) read(timeout time.Duration) (websocket.MessageType, []byte, e
 
 func (c *wsClient) next() map[string]any {
 	c.t.Helper()
+	if len(c.pending) > 0 {
+		m := c.pending[0]
+		c.pending = c.pending[1:]
+		return m
+	}
 	_, b, err := c.read(5 * time.Second)
 	if err != nil {
 		c.t.Fatalf("read: %v", err)
@@ -263,6 +269,9 @@ func (c *wsClient) next() map[string]any {
 // expectNothing asserts that no message arrives within d.
 func (c *wsClient) expectNothing(d time.Duration) {
 	c.t.Helper()
+	if len(c.pending) > 0 {
+		c.t.Fatalf("unexpected message %v", c.pending[0])
+	}
 	_, b, err := c.read(d)
 	if err == nil {
 		c.t.Fatalf("unexpected message %s", b)
@@ -287,14 +296,24 @@ func (c *wsClient) request(ackID int, m map[string]any) map[string]any {
 	c.t.Helper()
 	m["ackId"] = ackID
 	c.send(m)
+	var skipped []map[string]any
+	defer func() { c.pending = append(c.pending, skipped...) }()
 	for {
-		r := c.next()
+		_, b, err := c.read(5 * time.Second)
+		if err != nil {
+			c.t.Fatalf("waiting for ack %d: %v", ackID, err)
+		}
+		var r map[string]any
+		if err := json.Unmarshal(b, &r); err != nil {
+			c.t.Fatalf("decode %q: %v", b, err)
+		}
 		if r["type"] == "ack" {
 			if r["ackId"] != float64(ackID) {
 				c.t.Fatalf("ack %v, want ackId %d", r, ackID)
 			}
 			return r
 		}
+		skipped = append(skipped, r)
 	}
 }
 
