@@ -317,11 +317,19 @@ func (n inGroups) evalBool(s *Subject) bool {
 	return ok && slices.Contains(s.Groups, v)
 }
 
-// inList tests whether the left side equals one of the listed values.
+// inList tests whether the left side equals one of the listed values. The
+// left side is evaluated once, so chained lists stay linear in cost. Exactly
+// one of the typed groups of fields is set, by the kind of the list.
 type inList struct {
 	l     node
 	items []node
-	eqs   []boolNode // l eq items[i], typed
+
+	ls    strNode
+	strs  []strNode
+	li    intNode
+	ints  []intNode
+	lb    boolNode
+	bools []boolNode
 }
 
 func (inList) kind() kind { return kindBool }
@@ -338,9 +346,27 @@ func (n inList) format(b *strings.Builder) {
 	b.WriteByte(')')
 }
 func (n inList) evalBool(s *Subject) bool {
-	for _, eq := range n.eqs {
-		if eq.evalBool(s) {
-			return true
+	switch {
+	case n.ls != nil:
+		l, lok := n.ls.evalStr(s)
+		for _, it := range n.strs {
+			if r, rok := it.evalStr(s); compareNullable(opEq, lok, rok, strings.Compare(l, r)) {
+				return true
+			}
+		}
+	case n.li != nil:
+		l, lok := n.li.evalInt(s)
+		for _, it := range n.ints {
+			if r, rok := it.evalInt(s); lok == rok && (!lok || l == r) {
+				return true
+			}
+		}
+	default:
+		l := n.lb.evalBool(s)
+		for _, it := range n.bools {
+			if it.evalBool(s) == l {
+				return true
+			}
 		}
 	}
 	return false

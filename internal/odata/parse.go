@@ -311,15 +311,23 @@ func (p *parser) buildInList(inTok token, l expr, items []expr) (node, error) {
 		n.items = append(n.items, it.n)
 		switch k {
 		case kindString:
-			n.eqs = append(n.eqs, cmpStr{op: opEq, l: l.n.(strNode), r: it.n.(strNode)})
+			n.strs = append(n.strs, it.n.(strNode))
 		case kindInt:
-			n.eqs = append(n.eqs, cmpInt{op: opEq, l: l.n.(intNode), r: it.n.(intNode)})
+			n.ints = append(n.ints, it.n.(intNode))
 		default:
-			n.eqs = append(n.eqs, cmpBool{l: l.n.(boolNode), r: it.n.(boolNode)})
+			n.bools = append(n.bools, it.n.(boolNode))
 		}
 	}
 	if lk := l.n.kind(); lk != k && !(lk == kindNull && k != kindBool) {
 		return nil, p.errAt(l.pos, fmt.Sprintf("the left side of '%s' is %s, but the list holds %s values", inTok.raw, describeNode(l.n), k.article()))
+	}
+	switch k {
+	case kindString:
+		n.ls = l.n.(strNode)
+	case kindInt:
+		n.li = l.n.(intNode)
+	default:
+		n.lb = l.n.(boolNode)
 	}
 	return n, nil
 }
@@ -396,7 +404,11 @@ func (p *parser) parsePrimary(ctx operandCtx) (expr, error) {
 		if _, ok := functions[t.word]; ok {
 			return expr{}, p.errAt(t.pos, fmt.Sprintf("function %s needs its arguments in parentheses: %s", t.raw, functions[t.word].usage))
 		}
-		return expr{}, p.errAt(t.pos, fmt.Sprintf("unknown identifier %q; a filter can use userId, connectionId, protocol and groups", t.raw))
+		msg := fmt.Sprintf("unknown identifier %q; a filter can use userId, connectionId, protocol and groups", t.raw)
+		if s := suggest(t.word, "userId", "connectionId", "protocol", "groups"); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		return expr{}, p.errAt(t.pos, msg)
 	}
 	return expr{}, p.errAt(t.pos, missingOperand(ctx, t))
 }
@@ -427,7 +439,11 @@ func (p *parser) parseCall(name token) (expr, error) {
 		if isField(name.word) {
 			return expr{}, p.errAt(name.pos, fmt.Sprintf("%s is an identifier, not a function; remove the parentheses after it", name.raw))
 		}
-		return expr{}, p.errAt(name.pos, fmt.Sprintf("unknown function %q; supported functions are %s", name.raw, functionList()))
+		msg := fmt.Sprintf("unknown function %q; supported functions are %s", name.raw, functionList())
+		if s := suggest(name.word, functionNames...); s != "" {
+			msg += fmt.Sprintf(" (did you mean %s?)", s)
+		}
+		return expr{}, p.errAt(name.pos, msg)
 	}
 	open := p.next()
 	if err := p.enter(open.pos); err != nil {
@@ -629,7 +645,50 @@ var functions = map[string]*function{
 	}},
 }
 
+// functionNames lists the supported functions in the order messages use.
+var functionNames = []string{"startswith", "endswith", "contains", "length", "indexof", "tolower", "toupper", "trim", "concat", "substring"}
+
 // functionList renders the supported function names for messages.
 func functionList() string {
-	return "startswith, endswith, contains, length, indexof, tolower, toupper, trim, concat and substring"
+	return strings.Join(functionNames[:len(functionNames)-1], ", ") + " and " + functionNames[len(functionNames)-1]
+}
+
+// suggest returns the candidate closest to the lower-case word w, if it is
+// a plausible misspelling (a prefix either way, or at most two edits away).
+func suggest(w string, candidates ...string) string {
+	best, bestDist := "", 3
+	for _, c := range candidates {
+		lc := strings.ToLower(c)
+		if len(w) >= 3 && (strings.HasPrefix(lc, w) || strings.HasPrefix(w, lc)) {
+			return c
+		}
+		if d := editDistance(w, lc); d < bestDist {
+			best, bestDist = c, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b, in bytes.
+func editDistance(a, b string) int {
+	if len(a) > 64 || len(b) > 64 {
+		return 64
+	}
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
