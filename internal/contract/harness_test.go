@@ -50,7 +50,6 @@ type wire struct {
 // harness is a generated client talking to the generated strict server
 // through request and response validation.
 type harness struct {
-	t      *testing.T
 	client *gen.ClientWithResponses
 	fake   *fakeService
 
@@ -66,7 +65,7 @@ func newHarness(t *testing.T) *harness {
 	if err != nil {
 		t.Fatalf("load %s: %v", documentPath, err)
 	}
-	h := &harness{t: t, fake: &fakeService{}}
+	h := &harness{fake: &fakeService{}}
 	server := gen.HandlerFromMux(gen.NewStrictHandler(h.fake, nil), http.NewServeMux())
 	srv := httptest.NewServer(h.validate(router, server))
 	t.Cleanup(srv.Close)

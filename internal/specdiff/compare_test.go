@@ -267,6 +267,41 @@ func TestCompareDetectsEachKindOfDifference(t *testing.T) {
 			},
 		},
 		{
+			name: "request body only in official",
+			ours: func(t *testing.T, doc string) string {
+				return edit(t, doc, `      requestBody:
+        required: true
+        content:
+          application/octet-stream: {schema: {type: string, format: binary}}
+          text/plain: {schema: {type: string, format: binary}}
+`, "")
+			},
+			want: []difference{{Where: sendOp, What: "request body", Official: "present"}},
+		},
+		{
+			name: "shared and referenced parameters resolve like inline ones",
+			official: func(t *testing.T, doc string) string {
+				doc = edit(t, doc, `"/api/hubs/{hub}/groups/{group}": {
+      "head": {`, `"/api/hubs/{hub}/groups/{group}": {
+      "parameters": [{"in": "path", "name": "hub", "required": true, "type": "string", "pattern": "^[a-z]+$"}],
+      "head": {`)
+				doc = edit(t, doc, `          {"in": "path", "name": "hub", "required": true, "type": "string", "pattern": "^[a-z]+$"},
+          {"in": "path", "name": "group"`, `          {"in": "path", "name": "group"`)
+				doc = edit(t, doc, `{"in": "query", "name": "ttl", "type": "integer", "format": "int32", "minimum": 0, "maximum": 300}`, `{"$ref": "#/parameters/Ttl"}`)
+				return edit(t, doc, `"definitions": {`, `"parameters": {"Ttl": {"in": "query", "name": "ttl", "type": "integer", "format": "int32", "minimum": 0, "maximum": 300}},
+  "definitions": {`)
+			},
+		},
+		{
+			name: "pipe-delimited arrays compare equal across formats",
+			official: func(t *testing.T, doc string) string {
+				return edit(t, doc, `"collectionFormat": "multi"`, `"collectionFormat": "pipes"`)
+			},
+			ours: func(t *testing.T, doc string) string {
+				return edit(t, doc, "style: form, explode: true,", "style: pipeDelimited, explode: false,")
+			},
+		},
+		{
 			name: "api version",
 			official: func(t *testing.T, doc string) string {
 				return edit(t, doc, `"version": "2030-01-01"`, `"version": "2031-01-01"`)
@@ -288,6 +323,38 @@ func TestCompareDetectsEachKindOfDifference(t *testing.T) {
 				t.Errorf("differences (-want +got):\n%s", diff)
 			}
 		})
+	}
+}
+
+func TestParseSwagger2Errors(t *testing.T) {
+	tests := []struct {
+		name, doc, wantErr string
+	}{
+		{"not JSON", "swagger: 2.0", "not valid JSON"},
+		{"OpenAPI 3", `{"openapi": "3.0.3"}`, "want a Swagger 2.0 document"},
+		{"dangling parameter reference", edit(t, officialFixture,
+			`{"in": "query", "name": "ttl", "type": "integer", "format": "int32", "minimum": 0, "maximum": 300}`,
+			`{"$ref": "#/parameters/Nope"}`), `parameter reference "#/parameters/Nope"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := parseSwagger2([]byte(tt.doc))
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseSwagger2 error = %v, want it to mention %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseOpenAPI3RejectsInvalidDocuments(t *testing.T) {
+	// RE2 cannot compile the official group pattern; our loader must say so
+	// instead of comparing a document kin-openapi cannot validate against.
+	doc := edit(t, oursFixture, `pattern: "^[a-z]+$"}}
+        - {in: path, name: group`, `pattern: "^(?!\\s+$).+$"}}
+        - {in: path, name: group`)
+	_, err := parseOpenAPI3(context.Background(), []byte(doc))
+	if err == nil || !strings.Contains(err.Error(), "invalid OpenAPI document") || !strings.Contains(err.Error(), "(?!") {
+		t.Errorf("parseOpenAPI3 error = %v, want an invalid-document error", err)
 	}
 }
 
