@@ -10,7 +10,8 @@
 # the consumer's go line rises above the module floor.
 #
 # Run from anywhere: bash internal/consumercheck/check.sh (make consumer-check).
-# CONSUMER_IMPORT overrides the imported package, e.g. to try ./gen.
+# CONSUMER_IMPORT overrides the imported packages (space-separated import
+# paths), e.g. to also try webpubsub/eventhandler or webpubsub/webpubsubtest.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
@@ -31,14 +32,16 @@ go 1.25.0
 
 replace $module => $root
 EOF
-cat >"$tmp/main.go" <<EOF
-// Command consumer stands for a user's program: it imports only our public package.
-package main
-
-import _ "$import"
-
-func main() {}
-EOF
+{
+	echo "// Command consumer stands for a user's program: it imports only our public packages."
+	echo "package main"
+	echo
+	for pkg in $import; do
+		echo "import _ \"$pkg\""
+	done
+	echo
+	echo "func main() {}"
+} >"$tmp/main.go"
 
 cd "$tmp"
 export GOWORK=off GOFLAGS=-mod=mod GOTOOLCHAIN=local
