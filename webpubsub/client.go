@@ -210,6 +210,7 @@ func newClient(endpoint, hub string, key *KeyCredential, tc azcore.TokenCredenti
 		retry:     o.retry.resolved(),
 		logger:    o.logger,
 		userAgent: userAgent(o.appID),
+		uaValue:   []string{userAgent(o.appID)},
 		service:   endpoint,
 		proxy:     o.proxy,
 		now:       time.Now,

@@ -22,6 +22,7 @@ type pipeline struct {
 	retry     RetryOptions // resolved
 	logger    *slog.Logger // nil: no logging
 	userAgent string
+	uaValue   []string // {userAgent}, shared read-only by every request
 	service   string // service base URL, no trailing slash
 	proxy     string // reverse proxy base URL, no trailing slash; "" if none
 	now       func() time.Time
@@ -61,7 +62,7 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 				try.Body = body
 			}
 		}
-		try.Header.Set(wire.HeaderUserAgent, p.userAgent)
+		try.Header[wire.HeaderUserAgent] = p.uaValue // canonical key; avoids a per-try allocation
 		if err := p.auth.authorize(ctx, try.Header, aud); err != nil {
 			return nil, err
 		}

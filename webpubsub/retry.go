@@ -171,6 +171,10 @@ func sleepCtx(ctx context.Context, d time.Duration) error {
 // discard drains a little of a response body and closes it so the
 // connection can be reused.
 func discard(resp *http.Response) {
+	if resp.ContentLength == 0 {
+		_ = resp.Body.Close()
+		return
+	}
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, maxErrorBody))
 	_ = resp.Body.Close()
 }
