@@ -23,8 +23,8 @@ type pipeline struct {
 	logger    *slog.Logger // nil: no logging
 	userAgent string
 	uaValue   []string // {userAgent}, shared read-only by every request
-	service   string // service base URL, no trailing slash
-	proxy     string // reverse proxy base URL, no trailing slash; "" if none
+	service   string   // service base URL, no trailing slash
+	proxy     string   // reverse proxy base URL, no trailing slash; "" if none
 	now       func() time.Time
 	sleep     func(context.Context, time.Duration) error
 }
