@@ -140,8 +140,9 @@ type wsClient struct {
 	t         testing.TB
 	ws        *websocket.Conn
 	frames    chan wsFrame
-	readErr   error // valid once frames is closed
+	readErr   error            // valid once frames is closed
 	pending   []map[string]any // messages skipped while waiting for an ack
+	earlyErr  error            // the connection ended before "connected"
 	id        string
 	token     string
 	connected map[string]any
@@ -204,8 +205,13 @@ func (s *testServer) dialURL(u, proto string) *wsClient {
 	}()
 	s.t.Cleanup(func() { _ = ws.CloseNow(); <-done })
 	if proto == wire.SubprotocolJSON || proto == wire.SubprotocolJSONReliable {
-		m := c.next()
-		if m["event"] != "connected" {
+		_, b, err := c.read(5 * time.Second)
+		if err != nil {
+			c.earlyErr = err // refused after the handshake, e.g. a failed recovery
+			return c
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil || m["event"] != "connected" {
 			s.t.Fatalf("first message %v, want connected", m)
 		}
 		c.connected = m
@@ -327,6 +333,9 @@ func (c *wsClient) mustAck(ackID int, m map[string]any) {
 // closeStatus waits for the connection to end and returns its close code.
 func (c *wsClient) closeStatus() websocket.StatusCode {
 	c.t.Helper()
+	if c.earlyErr != nil {
+		return websocket.CloseStatus(c.earlyErr)
+	}
 	for {
 		_, _, err := c.read(5 * time.Second)
 		if errors.Is(err, errNoFrame) {
