@@ -26,7 +26,7 @@ const (
 	oddHub        = "Chat_`,.[]"
 	oddHubEscaped = "Chat_%60%2C.%5B%5D"
 	jsonMessage   = `{"greeting":"hi ü","n":1}`
-	textMessage   = "hi there ü 🙂 [104 105]"
+	textMessage   = "hi there ü 🙂\n  two lines"
 )
 
 // binaryMessage holds bytes that are not valid UTF-8, so any re-encoding shows.
