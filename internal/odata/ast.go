@@ -53,19 +53,19 @@ type node interface {
 // boolNode is a node that evaluates to true or false.
 type boolNode interface {
 	node
-	evalBool(s *Subject) bool
+	evalBool(s Subject) bool
 }
 
 // strNode is a node that evaluates to a string; ok is false for null.
 type strNode interface {
 	node
-	evalStr(s *Subject) (v string, ok bool)
+	evalStr(s Subject) (v string, ok bool)
 }
 
 // intNode is a node that evaluates to an integer; ok is false for null.
 type intNode interface {
 	node
-	evalInt(s *Subject) (v int64, ok bool)
+	evalInt(s Subject) (v int64, ok bool)
 }
 
 // formatChild writes n, in parentheses when it binds looser than min.
@@ -85,30 +85,30 @@ type boolLit bool
 
 func (boolLit) kind() kind                  { return kindBool }
 func (boolLit) prec() int                   { return precAtom }
-func (l boolLit) evalBool(*Subject) bool    { return bool(l) }
+func (l boolLit) evalBool(Subject) bool     { return bool(l) }
 func (l boolLit) format(b *strings.Builder) { b.WriteString(strconv.FormatBool(bool(l))) }
 
 type strLit string
 
-func (strLit) kind() kind                        { return kindString }
-func (strLit) prec() int                         { return precAtom }
-func (l strLit) evalStr(*Subject) (string, bool) { return string(l), true }
-func (l strLit) format(b *strings.Builder)       { writeQuoted(b, string(l)) }
+func (strLit) kind() kind                       { return kindString }
+func (strLit) prec() int                        { return precAtom }
+func (l strLit) evalStr(Subject) (string, bool) { return string(l), true }
+func (l strLit) format(b *strings.Builder)      { writeQuoted(b, string(l)) }
 
 type intLit int64
 
-func (intLit) kind() kind                       { return kindInt }
-func (intLit) prec() int                        { return precAtom }
-func (l intLit) evalInt(*Subject) (int64, bool) { return int64(l), true }
-func (l intLit) format(b *strings.Builder)      { b.WriteString(strconv.FormatInt(int64(l), 10)) }
+func (intLit) kind() kind                      { return kindInt }
+func (intLit) prec() int                       { return precAtom }
+func (l intLit) evalInt(Subject) (int64, bool) { return int64(l), true }
+func (l intLit) format(b *strings.Builder)     { b.WriteString(strconv.FormatInt(int64(l), 10)) }
 
 type nullLit struct{}
 
-func (nullLit) kind() kind                      { return kindNull }
-func (nullLit) prec() int                       { return precAtom }
-func (nullLit) evalStr(*Subject) (string, bool) { return "", false }
-func (nullLit) evalInt(*Subject) (int64, bool)  { return 0, false }
-func (nullLit) format(b *strings.Builder)       { b.WriteString("null") }
+func (nullLit) kind() kind                     { return kindNull }
+func (nullLit) prec() int                      { return precAtom }
+func (nullLit) evalStr(Subject) (string, bool) { return "", false }
+func (nullLit) evalInt(Subject) (int64, bool)  { return 0, false }
+func (nullLit) format(b *strings.Builder)      { b.WriteString("null") }
 
 // field is a string identifier of the connection.
 type field uint8
@@ -124,7 +124,7 @@ var fieldNames = [...]string{fieldUserID: "userId", fieldConnectionID: "connecti
 func (field) kind() kind                  { return kindString }
 func (field) prec() int                   { return precAtom }
 func (f field) format(b *strings.Builder) { b.WriteString(fieldNames[f]) }
-func (f field) evalStr(s *Subject) (string, bool) {
+func (f field) evalStr(s Subject) (string, bool) {
 	switch f {
 	case fieldUserID:
 		return s.UserID, s.HasUserID
@@ -146,9 +146,9 @@ func (groupsRef) format(b *strings.Builder) { b.WriteString("groups") }
 
 type notNode struct{ x boolNode }
 
-func (notNode) kind() kind                 { return kindBool }
-func (notNode) prec() int                  { return precNot }
-func (n notNode) evalBool(s *Subject) bool { return !n.x.evalBool(s) }
+func (notNode) kind() kind                { return kindBool }
+func (notNode) prec() int                 { return precNot }
+func (n notNode) evalBool(s Subject) bool { return !n.x.evalBool(s) }
 func (n notNode) format(b *strings.Builder) {
 	b.WriteString("not ")
 	formatChild(b, n.x, precNot)
@@ -180,7 +180,7 @@ func (n *logicNode) prec() int {
 	}
 	return precAnd
 }
-func (n *logicNode) evalBool(s *Subject) bool {
+func (n *logicNode) evalBool(s Subject) bool {
 	for _, x := range n.xs {
 		if x.evalBool(s) == n.or {
 			return n.or
@@ -263,7 +263,7 @@ type cmpStr struct {
 func (cmpStr) kind() kind                  { return kindBool }
 func (cmpStr) prec() int                   { return precCompare }
 func (c cmpStr) format(b *strings.Builder) { formatBinary(b, c.l, cmpNames[c.op], c.r) }
-func (c cmpStr) evalBool(s *Subject) bool {
+func (c cmpStr) evalBool(s Subject) bool {
 	l, lok := c.l.evalStr(s)
 	r, rok := c.r.evalStr(s)
 	return compareNullable(c.op, lok, rok, strings.Compare(l, r))
@@ -277,7 +277,7 @@ type cmpInt struct {
 func (cmpInt) kind() kind                  { return kindBool }
 func (cmpInt) prec() int                   { return precCompare }
 func (c cmpInt) format(b *strings.Builder) { formatBinary(b, c.l, cmpNames[c.op], c.r) }
-func (c cmpInt) evalBool(s *Subject) bool {
+func (c cmpInt) evalBool(s Subject) bool {
 	l, lok := c.l.evalInt(s)
 	r, rok := c.r.evalInt(s)
 	cmp := 0
@@ -304,7 +304,7 @@ func (c cmpBool) format(b *strings.Builder) {
 	}
 	formatBinary(b, c.l, op, c.r)
 }
-func (c cmpBool) evalBool(s *Subject) bool { return (c.l.evalBool(s) == c.r.evalBool(s)) != c.ne }
+func (c cmpBool) evalBool(s Subject) bool { return (c.l.evalBool(s) == c.r.evalBool(s)) != c.ne }
 
 // inGroups tests membership of a string in the connection's groups.
 type inGroups struct{ l strNode }
@@ -312,7 +312,7 @@ type inGroups struct{ l strNode }
 func (inGroups) kind() kind                  { return kindBool }
 func (inGroups) prec() int                   { return precCompare }
 func (n inGroups) format(b *strings.Builder) { formatBinary(b, n.l, "in", groupsRef{}) }
-func (n inGroups) evalBool(s *Subject) bool {
+func (n inGroups) evalBool(s Subject) bool {
 	v, ok := n.l.evalStr(s)
 	return ok && slices.Contains(s.Groups, v)
 }
@@ -345,7 +345,7 @@ func (n inList) format(b *strings.Builder) {
 	}
 	b.WriteByte(')')
 }
-func (n inList) evalBool(s *Subject) bool {
+func (n inList) evalBool(s Subject) bool {
 	switch {
 	case n.ls != nil:
 		l, lok := n.ls.evalStr(s)
@@ -396,7 +396,7 @@ type strPredicate struct {
 func (strPredicate) kind() kind                  { return kindBool }
 func (strPredicate) prec() int                   { return precAtom }
 func (f strPredicate) format(b *strings.Builder) { formatCall(b, f.name, f.a, f.c) }
-func (f strPredicate) evalBool(s *Subject) bool {
+func (f strPredicate) evalBool(s Subject) bool {
 	a, aok := f.a.evalStr(s)
 	c, cok := f.c.evalStr(s)
 	return aok && cok && f.fn(a, c)
@@ -412,7 +412,7 @@ type strMap struct {
 func (strMap) kind() kind                  { return kindString }
 func (strMap) prec() int                   { return precAtom }
 func (f strMap) format(b *strings.Builder) { formatCall(b, f.name, f.a) }
-func (f strMap) evalStr(s *Subject) (string, bool) {
+func (f strMap) evalStr(s Subject) (string, bool) {
 	a, ok := f.a.evalStr(s)
 	if !ok {
 		return "", false
@@ -425,7 +425,7 @@ type concatFn struct{ a, c strNode }
 func (concatFn) kind() kind                  { return kindString }
 func (concatFn) prec() int                   { return precAtom }
 func (f concatFn) format(b *strings.Builder) { formatCall(b, "concat", f.a, f.c) }
-func (f concatFn) evalStr(s *Subject) (string, bool) {
+func (f concatFn) evalStr(s Subject) (string, bool) {
 	a, aok := f.a.evalStr(s)
 	c, cok := f.c.evalStr(s)
 	if !aok || !cok {
@@ -439,7 +439,7 @@ type indexofFn struct{ a, c strNode }
 func (indexofFn) kind() kind                  { return kindInt }
 func (indexofFn) prec() int                   { return precAtom }
 func (f indexofFn) format(b *strings.Builder) { formatCall(b, "indexof", f.a, f.c) }
-func (f indexofFn) evalInt(s *Subject) (int64, bool) {
+func (f indexofFn) evalInt(s Subject) (int64, bool) {
 	a, aok := f.a.evalStr(s)
 	c, cok := f.c.evalStr(s)
 	if !aok || !cok {
@@ -457,7 +457,7 @@ type lengthStr struct{ a strNode }
 func (lengthStr) kind() kind                  { return kindInt }
 func (lengthStr) prec() int                   { return precAtom }
 func (f lengthStr) format(b *strings.Builder) { formatCall(b, "length", f.a) }
-func (f lengthStr) evalInt(s *Subject) (int64, bool) {
+func (f lengthStr) evalInt(s Subject) (int64, bool) {
 	a, ok := f.a.evalStr(s)
 	if !ok {
 		return 0, false
@@ -470,7 +470,7 @@ type lengthGroups struct{}
 func (lengthGroups) kind() kind                { return kindInt }
 func (lengthGroups) prec() int                 { return precAtom }
 func (lengthGroups) format(b *strings.Builder) { formatCall(b, "length", groupsRef{}) }
-func (lengthGroups) evalInt(s *Subject) (int64, bool) {
+func (lengthGroups) evalInt(s Subject) (int64, bool) {
 	return int64(len(s.Groups)), true
 }
 
@@ -490,7 +490,7 @@ func (f substringFn) format(b *strings.Builder) {
 	}
 	formatCall(b, "substring", f.a, f.start, f.n)
 }
-func (f substringFn) evalStr(s *Subject) (string, bool) {
+func (f substringFn) evalStr(s Subject) (string, bool) {
 	a, ok := f.a.evalStr(s)
 	start, sok := f.start.evalInt(s)
 	if !ok || !sok {

@@ -61,5 +61,15 @@
 // # Limits
 //
 // A filter may be at most [MaxLength] bytes long and nest at most [MaxDepth]
-// levels of parentheses, not and function calls.
+// levels of parentheses, not and function calls; longer or deeper filters
+// get a [SyntaxError], never a stack overflow. Matching evaluates each node
+// at most once, so its cost is linear in the size of the filter.
+//
+// # Canonical form
+//
+// [Filter.String] prints keywords and functions in lower case, identifiers
+// as userId, connectionId, protocol and groups, single spaces between tokens,
+// ", " between arguments, and only the parentheses that precedence requires
+// ("'g' in (groups)" becomes "'g' in groups"; "a and (b and c)" becomes
+// "a and b and c"). Parsing the canonical form gives the same canonical form.
 package odata

@@ -65,5 +65,5 @@ func (f *Filter) Match(s Subject) bool {
 	if f == nil {
 		return true
 	}
-	return f.root.evalBool(&s)
+	return f.root.evalBool(s)
 }

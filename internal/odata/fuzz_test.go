@@ -2,6 +2,7 @@ package odata
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"unicode/utf8"
 )
@@ -19,6 +20,9 @@ func FuzzParse(f *testing.F) {
 			f.Add(tc.filter)
 		}
 	}
+	// Chained 'in' lists once took 2^n to evaluate.
+	f.Add("true" + strings.Repeat(" in (false, true)", 30))
+	f.Add("concat(concat(userId, userId), concat(userId, userId)) in groups")
 	f.Fuzz(func(t *testing.T, src string) {
 		flt, err := Parse(src)
 		if err != nil {

@@ -306,7 +306,7 @@ func (p *parser) buildInList(inTok token, l expr, items []expr) (node, error) {
 		case ik == kindCollection:
 			return nil, p.errAt(it.pos, "groups cannot be an item of an 'in' list; test membership with 'name' in groups")
 		case ik != k && !(ik == kindNull && k != kindBool):
-			return nil, p.errAt(it.pos, fmt.Sprintf("every item of the '%s' list must be %s like %s, found %s", inTok.raw, k.article(), describeNode(l.n), describeNode(it.n)))
+			return nil, p.errAt(it.pos, fmt.Sprintf("every item of the '%s' list must be %s to match the left side, %s; found %s", inTok.raw, k.article(), describeNode(l.n), describeNode(it.n)))
 		}
 		n.items = append(n.items, it.n)
 		switch k {
@@ -319,7 +319,8 @@ func (p *parser) buildInList(inTok token, l expr, items []expr) (node, error) {
 		}
 	}
 	if lk := l.n.kind(); lk != k && !(lk == kindNull && k != kindBool) {
-		return nil, p.errAt(l.pos, fmt.Sprintf("the left side of '%s' is %s, but the list holds %s values", inTok.raw, describeNode(l.n), k.article()))
+		// Only null can get here: it is compatible with everything but conditions.
+		return nil, p.errAt(l.pos, fmt.Sprintf("the left side of '%s' is %s, but the list holds conditions, which are never null; compare with true or false instead", inTok.raw, describeNode(l.n)))
 	}
 	switch k {
 	case kindString:
