@@ -190,7 +190,9 @@ func (a *entraAuthorizer) token(ctx context.Context) (string, error) {
 				if ok {
 					return t, nil
 				}
-				if err != nil {
+				// The refresher's own context ending is no reason for this
+				// caller to fail: try again, possibly as the refresher.
+				if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
 					return "", err
 				}
 				continue

@@ -248,3 +248,34 @@ func TestWithHTTPClientIsCopied(t *testing.T) {
 	}
 	f.take()
 }
+
+func TestEntraWaiterSurvivesRefresherCancel(t *testing.T) {
+	release := make(chan struct{})
+	var calls atomic.Int32
+	cred := credFunc(func(ctx context.Context, _ policy.TokenRequestOptions) (azcore.AccessToken, error) {
+		if calls.Add(1) == 1 {
+			<-ctx.Done() // the first caller gives up mid-refresh
+			return azcore.AccessToken{}, ctx.Err()
+		}
+		<-release
+		return azcore.AccessToken{Token: "second", ExpiresOn: time.Now().Add(time.Hour)}, nil
+	})
+	a := &entraAuthorizer{cred: cred, now: time.Now}
+	ctx1, cancel1 := context.WithCancel(context.Background())
+	done1 := make(chan error, 1)
+	go func() { _, err := a.token(ctx1); done1 <- err }()
+	for calls.Load() == 0 {
+		runtime.Gosched()
+	}
+	done2 := make(chan string, 1)
+	go func() { tok, _ := a.token(context.Background()); done2 <- tok }()
+	time.Sleep(10 * time.Millisecond) // let the second caller start waiting
+	cancel1()
+	if err := <-done1; !errors.Is(err, context.Canceled) {
+		t.Errorf("first caller: %v", err)
+	}
+	close(release)
+	if tok := <-done2; tok != "second" {
+		t.Errorf("waiter got %q", tok)
+	}
+}

@@ -391,7 +391,20 @@ func sendBody(msg *Message) (io.Reader, func(*http.Request), error) {
 	if err != nil {
 		return r, nil, nil // not really seekable: treat as a one-shot reader
 	}
+	size := int64(-1)
+	if end, err := rs.Seek(0, io.SeekEnd); err == nil {
+		if _, err := rs.Seek(start, io.SeekStart); err != nil {
+			return nil, nil, invalidArg("Stream message: seeking back to the start failed: %v", err)
+		}
+		size = end - start
+	}
 	return r, func(req *http.Request) {
+		if size >= 0 {
+			req.ContentLength = size // a known length avoids chunked encoding
+			if size == 0 {
+				req.Body = http.NoBody
+			}
+		}
 		req.GetBody = func() (io.ReadCloser, error) {
 			if _, err := rs.Seek(start, io.SeekStart); err != nil {
 				return nil, err

@@ -6,6 +6,8 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -246,5 +248,28 @@ func TestRetryDelays(t *testing.T) {
 	cancel()
 	if err := sleepCtx(ctx, 0); !errors.Is(err, context.Canceled) {
 		t.Error(err)
+	}
+}
+
+func TestStreamContentLength(t *testing.T) {
+	var lengths []int64
+	var te []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		lengths = append(lengths, r.ContentLength)
+		te = append(te, strings.Join(r.TransferEncoding, ","))
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer srv.Close()
+	c, _ := NewClientFromConnectionString("Endpoint="+srv.URL+";AccessKey=k", "hub")
+	seeker := strings.NewReader("0123456789")
+	_, _ = seeker.Seek(4, io.SeekStart)
+	ctx := context.Background()
+	for _, m := range []Message{Stream("text/plain", seeker), BinaryReader(strings.NewReader("")), BinaryReader(io.MultiReader(strings.NewReader("abc")))} {
+		if err := c.SendToAll(ctx, m, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if want := []int64{6, 0, -1}; !slices.Equal(lengths, want) || te[2] != "chunked" {
+		t.Errorf("lengths %v (want %v), transfer encodings %q", lengths, want, te)
 	}
 }
