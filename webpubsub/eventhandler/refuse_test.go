@@ -35,7 +35,9 @@ func TestRefusedRequests(t *testing.T) {
 			edit:       func(r *http.Request) { r.Header.Set("ce-connectionId", "someone-else") },
 			wantStatus: http.StatusUnauthorized, wantReason: "ce-signature matches none"},
 		{name: "signature without prefix", file: "connect.http",
-			edit:       func(r *http.Request) { r.Header.Set("ce-signature", strings.TrimPrefix(sign(primaryKey, conn1), "sha256=")) },
+			edit: func(r *http.Request) {
+				r.Header.Set("ce-signature", strings.TrimPrefix(sign(primaryKey, conn1), "sha256="))
+			},
 			wantStatus: http.StatusUnauthorized, wantReason: "ce-signature matches none"},
 		{name: "unsigned", file: "connect.http",
 			edit:       func(r *http.Request) { r.Header.Del("ce-signature") },
@@ -144,7 +146,9 @@ func TestRefusedRequests(t *testing.T) {
 			edit:       func(r *http.Request) { r.Header.Set("WebHook-Request-Origin", "evil.example.com") },
 			wantStatus: http.StatusForbidden, wantReason: `WebHook-Request-Origin "evil.example.com" is not an allowed origin`},
 		{name: "OPTIONS from a look-alike origin", file: "validate.http",
-			edit:       func(r *http.Request) { r.Header.Set("WebHook-Request-Origin", "demo.webpubsub.azure.com.evil.example.com") },
+			edit: func(r *http.Request) {
+				r.Header.Set("WebHook-Request-Origin", "demo.webpubsub.azure.com.evil.example.com")
+			},
 			wantStatus: http.StatusForbidden, wantReason: "is not an allowed origin"},
 		{name: "OPTIONS without origin", file: "validate.http",
 			edit:       func(r *http.Request) { r.Header.Del("WebHook-Request-Origin") },
