@@ -174,7 +174,9 @@ func TestKeyRotationOnTheWire(t *testing.T) {
 	}
 	f.take()
 	_ = key.Update("rotated-key")
+	f.mu.Lock()
 	f.key = "rotated-key"
+	f.mu.Unlock()
 	if err := c.CheckHealth(context.Background()); err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -148,5 +149,36 @@ func TestExistsMapping(t *testing.T) {
 				t.Errorf("%s with %d: error %#v is not the expected *ResponseError", name, tc.status, err)
 			}
 		}
+	}
+}
+
+func TestGroupClientName(t *testing.T) {
+	f := newFakeService(t, "")
+	if got := newTestClient(t, f).Group("room").Name(); got != "room" {
+		t.Errorf("Name() = %q", got)
+	}
+}
+
+// TestRESTClaimsParse checks that a REST token parses back with the
+// client's own claims type, as the emulator may do.
+func TestRESTClaimsParse(t *testing.T) {
+	k, _ := NewKeyCredential(testKey)
+	a := &keyAuthorizer{cred: k, now: time.Now}
+	h := http.Header{}
+	if err := a.authorize(context.Background(), h, "https://x/api/health?api-version=1"); err != nil {
+		t.Fatal(err)
+	}
+	var claims restClaims
+	tok := strings.TrimPrefix(h.Get("Authorization"), "Bearer ")
+	_, err := jwt.NewParser(jwt.WithAudience("https://x/api/health?api-version=1"), jwt.WithIssuedAt(), jwt.WithExpirationRequired()).
+		ParseWithClaims(tok, &claims, func(*jwt.Token) (any, error) { return []byte(testKey), nil })
+	if err != nil || claims.Exp-claims.Iat != 300 {
+		t.Errorf("%v %+v", err, claims)
+	}
+	nbf, _ := claims.GetNotBefore()
+	iss, _ := claims.GetIssuer()
+	sub, _ := claims.GetSubject()
+	if nbf != nil || iss != "" || sub != "" {
+		t.Errorf("unexpected claims %v %q %q", nbf, iss, sub)
 	}
 }

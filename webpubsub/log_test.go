@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 )
@@ -89,9 +90,12 @@ func TestSecretsNeverLeak(t *testing.T) {
 		t.Fatal(err)
 	}
 	entra.pipe.sleep = keyClient.pipe.sleep
+	var issuedMu sync.Mutex
 	var issued []string
 	f.setHandler(func(w http.ResponseWriter, r *http.Request) {
+		issuedMu.Lock()
 		issued = append(issued, strings.TrimPrefix(r.Header.Get("Authorization"), "Bearer "))
+		issuedMu.Unlock()
 		w.Header().Set("x-ms-error-code", "Denied")
 		w.WriteHeader(http.StatusUnauthorized)
 		// Echo the credentials back, as a misbehaving proxy might (the key
@@ -130,6 +134,8 @@ func TestSecretsNeverLeak(t *testing.T) {
 	errs = append(errs, err)
 	f.take()
 
+	issuedMu.Lock()
+	defer issuedMu.Unlock()
 	secrets := append([]string{testKey, entraToken, tok.Token, url.QueryEscape(tok.Token)}, issued...)
 	var texts []string
 	for _, err := range errs {
