@@ -20,8 +20,6 @@ type requestError struct {
 	reason string
 }
 
-func (e *requestError) Error() string { return fmt.Sprintf("%d %s", e.status, e.reason) }
-
 func badRequest(format string, args ...any) *requestError {
 	return &requestError{http.StatusBadRequest, fmt.Sprintf(format, args...)}
 }
