@@ -1,0 +1,390 @@
+// Package webpubsubtest runs an in-process Azure Web PubSub service for
+// tests, in the spirit of net/http/httptest.
+//
+// NewServer starts the service (the same emulator that `webpubsub serve`
+// runs) on a loopback port and stops it when the test ends. Point the code
+// under test at Server.ConnectionString or use Server.Client for a ready
+// *webpubsub.Client; connect WebSocket clients with Server.Connect to assert
+// what the code delivered; read Server.Requests to see which REST calls it
+// made; and make calls fail with Server.InjectFault to test retries and
+// error handling.
+package webpubsubtest
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/webpubsub-go/sdk/internal/emulator"
+	"github.com/webpubsub-go/sdk/internal/wire"
+	"github.com/webpubsub-go/sdk/webpubsub"
+)
+
+// DefaultAccessKey is the access key of a Server started without
+// WithAccessKey. It is a well-known test value, not a secret.
+const DefaultAccessKey = emulator.DefaultAccessKey
+
+type config struct {
+	key            string
+	logger         *slog.Logger
+	recoveryWindow time.Duration
+}
+
+// Option configures a Server.
+type Option func(*config)
+
+// WithAccessKey sets the access key of the server's connection string
+// (DefaultAccessKey otherwise).
+func WithAccessKey(key string) Option { return func(c *config) { c.key = key } }
+
+// WithLogger logs the service's connection and request events to l.
+func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
+
+// WithRecoveryWindow sets how long a dropped reliable client may take to
+// recover its connection (30 s otherwise).
+func WithRecoveryWindow(d time.Duration) Option { return func(c *config) { c.recoveryWindow = d } }
+
+// Request is one HTTP request the server received, as recorded by Requests.
+type Request struct {
+	Method string
+	Path   string // unescaped path, e.g. /api/hubs/chat/groups/a b/:send
+	Query  url.Values
+	// Operation is the REST operation name (for example "SendToGroup",
+	// "AddUserToGroup"), "Connect" for a WebSocket client, or "" for an
+	// unknown route.
+	Operation string
+	// Status is the response status; 101 for an accepted WebSocket; 0 while
+	// the request is in flight or when an injected fault dropped the
+	// connection.
+	Status int
+	// Fault reports whether an injected fault answered the request.
+	Fault bool
+}
+
+// Server is a running in-process Web PubSub service.
+type Server struct {
+	emu *emulator.Emulator
+	srv *httptest.Server
+	key string
+
+	mu       sync.Mutex
+	requests []*Request
+	faults   []*faultState
+	closed   bool
+}
+
+// NewServer starts a server and stops it when the test (and its subtests)
+// end. It fails the test if the server cannot start.
+func NewServer(t testing.TB, opts ...Option) *Server {
+	t.Helper()
+	s, err := Start(opts...)
+	if err != nil {
+		t.Fatalf("webpubsubtest: %v", err)
+	}
+	t.Cleanup(s.Close)
+	return s
+}
+
+// Start starts a server for use outside a single test (for example in
+// TestMain or an example). Call Close when done.
+func Start(opts ...Option) (*Server, error) {
+	c := config{key: DefaultAccessKey}
+	for _, o := range opts {
+		o(&c)
+	}
+	if c.key == "" {
+		return nil, errors.New("WithAccessKey: the key is empty")
+	}
+	eopts := []emulator.Option{emulator.WithAccessKeys(c.key)}
+	if c.logger != nil {
+		eopts = append(eopts, emulator.WithLogger(c.logger))
+	}
+	if c.recoveryWindow != 0 {
+		eopts = append(eopts, emulator.WithRecoveryWindow(c.recoveryWindow))
+	}
+	emu, err := emulator.New(eopts...)
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{emu: emu, key: c.key}
+	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	return s, nil
+}
+
+// Close ends every client connection and stops the server. It is safe to
+// call more than once.
+func (s *Server) Close() {
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return
+	}
+	s.closed = true
+	s.mu.Unlock()
+	_ = s.emu.Close()
+	s.srv.CloseClientConnections()
+	s.srv.Close()
+}
+
+// URL returns the server's base URL, http://127.0.0.1:<port>.
+func (s *Server) URL() string { return s.srv.URL }
+
+// AccessKey returns the server's access key.
+func (s *Server) AccessKey() string { return s.key }
+
+// ConnectionString returns a connection string for the server, in the
+// portal's format: Endpoint=http://127.0.0.1:<port>;AccessKey=<key>;Version=1.0;
+func (s *Server) ConnectionString() string {
+	return "Endpoint=" + s.srv.URL + ";AccessKey=" + s.key + ";Version=1.0;"
+}
+
+// HTTPClient returns an *http.Client that reaches the server.
+func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
+
+// NewClient returns a client for hub that talks to the server. opts are
+// applied after the server's own (an HTTP client for the server).
+func (s *Server) NewClient(hub string, opts ...webpubsub.Option) (*webpubsub.Client, error) {
+	all := append([]webpubsub.Option{webpubsub.WithHTTPClient(s.srv.Client())}, opts...)
+	return webpubsub.NewClientFromConnectionString(s.ConnectionString(), hub, all...)
+}
+
+// Client is NewClient that fails the test on error.
+func (s *Server) Client(t testing.TB, hub string, opts ...webpubsub.Option) *webpubsub.Client {
+	t.Helper()
+	c, err := s.NewClient(hub, opts...)
+	if err != nil {
+		t.Fatalf("webpubsubtest: client for hub %q: %v", hub, err)
+	}
+	return c
+}
+
+// Requests returns the requests received so far, oldest first.
+func (s *Server) Requests() []Request {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Request, len(s.requests))
+	for i, r := range s.requests {
+		out[i] = *r
+		out[i].Query = cloneValues(r.Query)
+	}
+	return out
+}
+
+// RequestsFor returns the recorded requests of one operation.
+func (s *Server) RequestsFor(operation string) []Request {
+	return slices.DeleteFunc(s.Requests(), func(r Request) bool { return r.Operation != operation })
+}
+
+// ResetRequests forgets the recorded requests.
+func (s *Server) ResetRequests() {
+	s.mu.Lock()
+	s.requests = nil
+	s.mu.Unlock()
+}
+
+func cloneValues(v url.Values) url.Values {
+	out := make(url.Values, len(v))
+	for k, vs := range v {
+		out[k] = slices.Clone(vs)
+	}
+	return out
+}
+
+// serveHTTP records each request when it arrives (so a long-lived
+// WebSocket is logged at once) and sets its status when it is known.
+func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
+	rec := &Request{Method: r.Method, Path: r.URL.Path, Query: r.URL.Query(), Operation: s.emu.Operation(r)}
+	s.mu.Lock()
+	s.requests = append(s.requests, rec)
+	s.mu.Unlock()
+	sw := &statusWriter{ResponseWriter: w, s: s, rec: rec}
+	if f := s.takeFault(rec.Operation); f != nil {
+		s.mu.Lock()
+		rec.Fault = true
+		s.mu.Unlock()
+		f.apply(sw, r)
+		return
+	}
+	s.emu.Handler().ServeHTTP(sw, r)
+	sw.setStatus(http.StatusOK) // no-op when a status was written
+}
+
+// statusWriter records the status; it stays a Hijacker for WebSockets.
+type statusWriter struct {
+	http.ResponseWriter
+	s       *Server
+	rec     *Request
+	written bool
+}
+
+func (w *statusWriter) setStatus(code int) {
+	if w.written {
+		return
+	}
+	w.written = true
+	w.s.mu.Lock()
+	w.rec.Status = code
+	w.s.mu.Unlock()
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	w.setStatus(code)
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.setStatus(http.StatusOK)
+	return w.ResponseWriter.Write(b)
+}
+
+// Hijack hands the connection to the WebSocket code; the request is logged
+// as 101 Switching Protocols.
+func (w *statusWriter) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	hj, ok := w.ResponseWriter.(http.Hijacker)
+	if !ok {
+		return nil, nil, errors.New("webpubsubtest: the response writer cannot be hijacked")
+	}
+	conn, rw, err := hj.Hijack()
+	if err == nil {
+		w.setStatus(http.StatusSwitchingProtocols)
+	}
+	return conn, rw, err
+}
+
+// drop closes the connection without a response; the request is logged
+// with status 0.
+func (w *statusWriter) drop() {
+	w.written = true
+	if hj, ok := w.ResponseWriter.(http.Hijacker); ok {
+		if conn, _, err := hj.Hijack(); err == nil {
+			_ = conn.Close()
+			return
+		}
+	}
+	panic(http.ErrAbortHandler) // closes the connection without a response
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// Fault describes how injected failures answer requests.
+type Fault struct {
+	// Operation limits the fault to one REST operation (for example
+	// "SendToAll") or to "Connect"; empty matches every REST operation.
+	Operation string
+	// Count is how many matching requests fail; 0 means 1.
+	Count int
+	// Status is the status to answer with (for example 503). With Status 0
+	// and no Drop, the request is only delayed and then served normally.
+	Status int
+	// ErrorCode is sent as x-ms-error-code with Status; default
+	// "InjectedFault".
+	ErrorCode string
+	// RetryAfter, when positive, is sent as a Retry-After header in whole
+	// seconds (rounded up).
+	RetryAfter time.Duration
+	// Delay holds the request this long before answering.
+	Delay time.Duration
+	// Drop closes the TCP connection without any response.
+	Drop bool
+}
+
+type faultState struct {
+	Fault
+	left int
+	srv  *Server
+}
+
+// InjectFault makes the next matching requests fail as f describes. Faults
+// are used in the order they were injected.
+func (s *Server) InjectFault(f Fault) {
+	if f.Count <= 0 {
+		f.Count = 1
+	}
+	s.mu.Lock()
+	s.faults = append(s.faults, &faultState{Fault: f, left: f.Count, srv: s})
+	s.mu.Unlock()
+}
+
+// ClearFaults removes every pending fault.
+func (s *Server) ClearFaults() {
+	s.mu.Lock()
+	s.faults = nil
+	s.mu.Unlock()
+}
+
+func (s *Server) takeFault(op string) *faultState {
+	if op == "" {
+		return nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, f := range s.faults {
+		if f.Operation == op || (f.Operation == "" && op != emulator.OperationConnect) {
+			f.left--
+			if f.left == 0 {
+				s.faults = slices.Delete(s.faults, i, i+1)
+			}
+			return f
+		}
+	}
+	return nil
+}
+
+// apply answers r as the fault says.
+func (f *faultState) apply(w *statusWriter, r *http.Request) {
+	if f.Delay > 0 {
+		t := time.NewTimer(f.Delay)
+		select {
+		case <-t.C:
+		case <-r.Context().Done():
+			t.Stop()
+			w.written = true // the client gave up: no status
+			return
+		}
+	}
+	if f.Drop {
+		w.drop()
+		return
+	}
+	if f.Status == 0 {
+		f.srv.emu.Handler().ServeHTTP(w, r)
+		w.setStatus(http.StatusOK)
+		return
+	}
+	code := f.ErrorCode
+	if code == "" {
+		code = "InjectedFault"
+	}
+	if f.RetryAfter > 0 {
+		secs := (f.RetryAfter + time.Second - 1) / time.Second
+		w.Header().Set(wire.HeaderRetryAfter, fmt.Sprint(int64(secs)))
+	}
+	w.Header().Set(wire.HeaderErrorCode, code)
+	if r.Method == http.MethodHead {
+		w.WriteHeader(f.Status)
+		return
+	}
+	w.Header().Set(wire.HeaderContentType, wire.ContentTypeJSON)
+	w.WriteHeader(f.Status)
+	_, _ = fmt.Fprintf(w, "{\"code\":%q,\"message\":%q}\n", code, "fault injected by webpubsubtest")
+}
+
+// clientURL builds a WebSocket URL for hub with a token.
+func (s *Server) clientURL(hub, token string) string {
+	return wire.WebSocketScheme(s.srv.URL) + wire.ClientPathDefault + url.PathEscape(hub) + "?" + wire.QueryAccessToken + "=" + url.QueryEscape(token)
+}
