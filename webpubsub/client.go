@@ -2,9 +2,11 @@ package webpubsub
 
 import (
 	"context"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"regexp"
 	"runtime"
 	"strings"
@@ -211,10 +213,16 @@ func newClient(endpoint, hub string, key *KeyCredential, tc azcore.TokenCredenti
 		logger:    o.logger,
 		userAgent: userAgent(o.appID),
 		uaValue:   []string{userAgent(o.appID)},
-		service:   endpoint,
-		proxy:     o.proxy,
 		now:       time.Now,
 		sleep:     sleepCtx,
+	}
+	if o.proxy != "" {
+		var err1, err2 error
+		p.proxyURL, err1 = url.Parse(o.proxy)
+		p.serviceURL, err2 = url.Parse(endpoint)
+		if err := errors.Join(err1, err2); err != nil {
+			return nil, invalidArg("WithReverseProxy: %v", err)
+		}
 	}
 	if key != nil {
 		p.auth = &keyAuthorizer{cred: key, now: time.Now}

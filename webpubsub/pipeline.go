@@ -23,10 +23,12 @@ type pipeline struct {
 	logger    *slog.Logger // nil: no logging
 	userAgent string
 	uaValue   []string // {userAgent}, shared read-only by every request
-	service   string   // service base URL, no trailing slash
-	proxy     string   // reverse proxy base URL, no trailing slash; "" if none
-	now       func() time.Time
-	sleep     func(context.Context, time.Duration) error
+	// proxyURL is the reverse proxy's base URL, nil if none; serviceURL
+	// is the parsed service base URL, to map paths onto the proxy.
+	proxyURL   *url.URL
+	serviceURL *url.URL
+	now        func() time.Time
+	sleep      func(context.Context, time.Duration) error
 }
 
 // errBodyNotReplayable is wrapped when a try failed and the body of the
@@ -39,12 +41,8 @@ var errBodyNotReplayable = errors.New("webpubsub: the message body is a non-seek
 func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.Response, error) {
 	aud := req.URL.String()
 	target := req.URL
-	if p.proxy != "" {
-		u, err := url.Parse(p.proxy + strings.TrimPrefix(aud, p.service))
-		if err != nil {
-			return nil, invalidArg("reverse proxy URL for %s: %v", op, err)
-		}
-		target = u
+	if p.proxyURL != nil {
+		target = p.proxied(req.URL)
 	}
 	idempotent := idempotentMethod(req.Method)
 	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
@@ -111,6 +109,19 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 			return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
 		}
 	}
+}
+
+// proxied maps a service URL onto the reverse proxy: the proxy's scheme
+// and host, the proxy's path prefix in place of the service's, the same
+// path below it and the same query.
+func (p *pipeline) proxied(u *url.URL) *url.URL {
+	t := *u
+	t.Scheme, t.Host, t.User = p.proxyURL.Scheme, p.proxyURL.Host, nil
+	t.Path = p.proxyURL.Path + strings.TrimPrefix(u.Path, p.serviceURL.Path)
+	if u.RawPath != "" {
+		t.RawPath = p.proxyURL.EscapedPath() + strings.TrimPrefix(u.RawPath, p.serviceURL.EscapedPath())
+	}
+	return &t
 }
 
 // unwrapURLError drops the *url.Error layer, whose text repeats the full
