@@ -43,6 +43,11 @@
 //     status for refusals, 500 (with a generic message; the error is logged)
 //     for any other error.
 //
+// The handler does not look at the URL path, so it can be mounted at any
+// path of any mux, including a prefix when the URL template contains {event}
+// (e.g. mux.Handle("/eventhandler/", h) for
+// https://app.example.com/eventhandler/{event}).
+//
 // # Signatures
 //
 // The service signs each request: ce-signature holds
@@ -53,6 +58,8 @@
 // working while keys rotate. Signature checking is on by default; turn it off
 // only explicitly, with WithoutSignatureValidation, when a trusted proxy
 // authenticates the service in another way (e.g. its managed identity).
+// A signature stays valid for its connection, so ConnectionContext.Signature
+// prints redacted with every fmt verb.
 //
 // # Connection state
 //

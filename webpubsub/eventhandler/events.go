@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"time"
 )
 
@@ -29,7 +30,8 @@ type Handlers struct {
 	OnConnect func(ctx context.Context, req *ConnectRequest) (*ConnectResponse, error)
 
 	// OnConnected is told that a client completed its WebSocket handshake.
-	// The service does not wait for its outcome.
+	// The handler answers 200 once it returns; the service only logs
+	// failures of this event.
 	OnConnected func(ctx context.Context, ev *ConnectedEvent)
 
 	// OnEvent handles a user event: a frame from a simple WebSocket client
@@ -42,8 +44,8 @@ type Handlers struct {
 	OnEvent func(ctx context.Context, ev *UserEvent) (*EventResponse, error)
 
 	// OnDisconnected is told that a client's connection ended. The service
-	// sends it for every connection whose connect event succeeded and does
-	// not wait for its outcome.
+	// sends it for every connection whose connect event succeeded; the
+	// handler answers 200 once it returns.
 	OnDisconnected func(ctx context.Context, ev *DisconnectedEvent)
 }
 
@@ -63,9 +65,8 @@ type ConnectionContext struct {
 	State State
 
 	// Signature is the raw ce-signature header. The handler has already
-	// checked it unless validation was turned off; it is kept for
-	// auditing and is never logged.
-	Signature string
+	// checked it unless validation was turned off.
+	Signature Signature
 
 	SpecVersion string    // ce-specversion
 	AWPSVersion string    // ce-awpsversion
@@ -74,6 +75,26 @@ type ConnectionContext struct {
 	ID          string    // ce-id
 	Time        time.Time // ce-time; zero when absent or not a recognised timestamp
 }
+
+// Signature is a ce-signature header value: "sha256=<hex>" per access key,
+// comma-separated. A signature stays valid for its connection id, so it is
+// as sensitive as a token: every fmt verb prints it redacted; convert it
+// with string(sig) to see the value.
+type Signature string
+
+// String returns "[REDACTED]" (or "" for an empty signature).
+func (s Signature) String() string {
+	if s == "" {
+		return ""
+	}
+	return "[REDACTED]"
+}
+
+// GoString is String, so %#v does not reveal the value either.
+func (s Signature) GoString() string { return s.String() }
+
+// Format makes every fmt verb print the redacted form.
+func (s Signature) Format(f fmt.State, _ rune) { _, _ = io.WriteString(f, s.String()) }
 
 // ConnectRequest is the blocking connect event: a client asks to connect.
 type ConnectRequest struct {

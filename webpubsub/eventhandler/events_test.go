@@ -67,7 +67,7 @@ func TestConnectFullRequest(t *testing.T) {
 			UserID:       "ana",
 			EventName:    "connect",
 			Origin:       serviceHost,
-			Signature:    bothSignatures(conn1),
+			Signature:    eventhandler.Signature(bothSignatures(conn1)),
 			SpecVersion:  "1.0",
 			AWPSVersion:  "1.0",
 			Type:         "azure.webpubsub.sys.connect",
@@ -120,7 +120,7 @@ func TestConnectExpressTestShape(t *testing.T) {
 		ConnectionID: "conn1",
 		EventName:    "connect",
 		Origin:       "xxx.webpubsub.azure.com",
-		Signature:    sign(primaryKey, "conn1"),
+		Signature:    eventhandler.Signature(sign(primaryKey, "conn1")),
 		SpecVersion:  "1.0",
 		AWPSVersion:  "1.0",
 		Type:         "azure.webpubsub.sys.connect",
@@ -245,7 +245,7 @@ func TestConnected(t *testing.T) {
 		Subprotocol:  "json.webpubsub.azure.v1",
 		Origin:       serviceHost,
 		State:        eventhandler.State{"key": json.RawMessage(`"a"`)},
-		Signature:    bothSignatures(conn1),
+		Signature:    eventhandler.Signature(bothSignatures(conn1)),
 		SpecVersion:  "1.0",
 		AWPSVersion:  "1.0",
 		Type:         "azure.webpubsub.sys.connected",
@@ -273,7 +273,7 @@ func TestDisconnected(t *testing.T) {
 			Subprotocol:  "json.webpubsub.azure.v1",
 			Origin:       serviceHost,
 			State:        eventhandler.State{"key": json.RawMessage(`"a"`)},
-			Signature:    bothSignatures(conn1),
+			Signature:    eventhandler.Signature(bothSignatures(conn1)),
 			SpecVersion:  "1.0",
 			AWPSVersion:  "1.0",
 			Type:         "azure.webpubsub.sys.disconnected",
@@ -317,13 +317,13 @@ func userContext(file string) eventhandler.ConnectionContext {
 		ts := map[string]string{"message_text.http": "2021-01-01T00:00:02Z", "message_binary.http": "2021-01-01T00:00:03Z"}[file]
 		return eventhandler.ConnectionContext{
 			Hub: "chat", ConnectionID: simpleConn, UserID: "bo", EventName: "message", Origin: serviceHost,
-			Signature: bothSignatures(simpleConn), SpecVersion: "1.0", AWPSVersion: "1.0",
+			Signature: eventhandler.Signature(bothSignatures(simpleConn)), SpecVersion: "1.0", AWPSVersion: "1.0",
 			Type: "azure.webpubsub.user.message", Source: "/hubs/chat/client/" + simpleConn, ID: id, Time: at(ts),
 		}
 	}
 	c := eventhandler.ConnectionContext{
 		Hub: "chat", ConnectionID: conn1, UserID: "ana", Subprotocol: "json.webpubsub.azure.v1", Origin: serviceHost,
-		Signature: bothSignatures(conn1), SpecVersion: "1.0", AWPSVersion: "1.0", Source: "/client/" + conn1,
+		Signature: eventhandler.Signature(bothSignatures(conn1)), SpecVersion: "1.0", AWPSVersion: "1.0", Source: "/client/" + conn1,
 	}
 	switch file {
 	case "event_json.http":

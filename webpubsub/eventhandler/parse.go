@@ -89,7 +89,7 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (event, *request
 		Subprotocol:  hdr.Get(wire.HeaderCESubprotocol),
 		Origin:       hdr.Get(wire.HeaderWebHookRequestOrigin),
 		State:        state,
-		Signature:    signature,
+		Signature:    Signature(signature),
 		SpecVersion:  hdr.Get(wire.HeaderCESpecVersion),
 		AWPSVersion:  hdr.Get(wire.HeaderCEAWPSVersion),
 		Type:         typ,

@@ -3,6 +3,7 @@ package eventhandler_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -151,5 +152,29 @@ func TestLenientHeaders(t *testing.T) {
 			}
 			tt.check(t, c.event)
 		})
+	}
+}
+
+func TestSignatureIsRedacted(t *testing.T) {
+	var c calls
+	h := newHandler(t, c.handlers(nil, nil, nil))
+	serve(h, loadRequest(t, "event_json.http"))
+	if c.event == nil {
+		t.Fatal("OnEvent not called")
+	}
+	if string(c.event.Signature) != bothSignatures(conn1) {
+		t.Errorf("string(Signature) = %q, want the header value", string(c.event.Signature))
+	}
+	for _, format := range []string{"%v", "%+v", "%#v", "%s", "%q", "%x"} {
+		out := fmt.Sprintf(format, c.event)
+		if strings.Contains(out, "sha256=") || strings.Contains(out, strings.TrimPrefix(sign(primaryKey, conn1), "sha256=")) {
+			t.Errorf("%s of the event shows the signature: %s", format, out)
+		}
+		if !strings.Contains(fmt.Sprintf(format, c.event.Signature), "[REDACTED]") {
+			t.Errorf("%s of the signature is not redacted", format)
+		}
+	}
+	if s := eventhandler.Signature("").String(); s != "" {
+		t.Errorf("empty Signature String() = %q", s)
 	}
 }
