@@ -281,3 +281,30 @@ func TestEntraWaiterSurvivesRefresherCancel(t *testing.T) {
 		t.Errorf("waiter got %q", tok)
 	}
 }
+
+func TestEntraNeedsTLS(t *testing.T) {
+	cred := &fakeCredential{lifetime: time.Hour}
+	for _, tc := range []struct {
+		endpoint string
+		opts     []Option
+		ok       bool
+	}{
+		{"https://x.webpubsub.azure.com", nil, true},
+		{"http://localhost:8080", nil, true},
+		{"http://127.0.0.1:8080", nil, true},
+		{"http://[::1]:8080", nil, true},
+		{"http://x.webpubsub.azure.com", nil, false},
+		{"https://x.webpubsub.azure.com", []Option{WithReverseProxy("http://apim.example.com")}, false},
+		{"https://x.webpubsub.azure.com", []Option{WithReverseProxy("https://apim.example.com")}, true},
+	} {
+		_, err := NewClient(tc.endpoint, "hub", cred, tc.opts...)
+		if (err == nil) != tc.ok || (err != nil && !errors.Is(err, ErrInvalidArgument)) {
+			t.Errorf("%s %d options: %v", tc.endpoint, len(tc.opts), err)
+		}
+	}
+	// Keys sign short-lived, URL-bound JWTs, so plain http is allowed.
+	key, _ := NewKeyCredential("k")
+	if _, err := NewClient("http://x.webpubsub.azure.com", "hub", key); err != nil {
+		t.Error(err)
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"regexp"
@@ -167,7 +168,8 @@ func NewClientFromConnectionString(conn, hub string, opts ...Option) (*Client, e
 // *KeyCredential (access key) or an azcore.TokenCredential (Microsoft Entra
 // ID, e.g. from azidentity), whose tokens for the scope
 // https://webpubsub.azure.com/.default are cached and refreshed before they
-// expire.
+// expire. Entra ID needs an https endpoint (http only to localhost or a
+// loopback address), so bearer tokens never cross the network in clear.
 func NewClient(endpoint, hub string, cred any, opts ...Option) (*Client, error) {
 	ep, err := normalizeEndpoint(endpoint, "")
 	if err != nil {
@@ -182,6 +184,9 @@ func NewClient(endpoint, hub string, cred any, opts ...Option) (*Client, error) 
 	case azcore.TokenCredential:
 		if c == nil {
 			return nil, invalidArg("NewClient: the credential is nil")
+		}
+		if !secureOrLoopback(ep) {
+			return nil, invalidArg("NewClient: Microsoft Entra ID tokens are only sent over https (or http to localhost), not to %s", ep)
 		}
 		return newClient(ep, hub, nil, c, opts)
 	case nil:
@@ -217,6 +222,9 @@ func newClient(endpoint, hub string, key *KeyCredential, tc azcore.TokenCredenti
 		sleep:     sleepCtx,
 	}
 	if o.proxy != "" {
+		if tc != nil && !secureOrLoopback(o.proxy) {
+			return nil, invalidArg("WithReverseProxy: Microsoft Entra ID tokens are only sent over https (or http to localhost), not to %s", o.proxy)
+		}
 		var err1, err2 error
 		p.proxyURL, err1 = url.Parse(o.proxy)
 		p.serviceURL, err2 = url.Parse(endpoint)
@@ -237,6 +245,24 @@ func newClient(endpoint, hub string, key *KeyCredential, tc azcore.TokenCredenti
 		key:        key,
 		pipe:       p,
 	}, nil
+}
+
+// secureOrLoopback reports whether a bearer token may be sent to base: an
+// https URL, or http to a loopback host (a local emulator).
+func secureOrLoopback(base string) bool {
+	u, err := url.Parse(base)
+	if err != nil {
+		return false
+	}
+	if u.Scheme == "https" {
+		return true
+	}
+	h := u.Hostname()
+	if h == "localhost" {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
 }
 
 // userAgent builds "[appID ]azsdk-go-webpubsub/<version> (<go>; <GOOS>)".

@@ -28,7 +28,8 @@
 // valid for five minutes, whose aud is the exact request URL (query
 // included), signed just before the request is sent. With Entra ID a token
 // for the scope https://webpubsub.azure.com/.default is cached and renewed
-// shortly before it expires, by one goroutine at a time.
+// shortly before it expires, by one goroutine at a time; it is only ever
+// sent over https, or over http to a loopback address (a local emulator).
 //
 // Options: WithHTTPClient, WithAPIVersion (default APIVersion, 2024-12-01;
 // older versions refuse what they lack with ErrInvalidArgument),
