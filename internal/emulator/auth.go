@@ -41,6 +41,9 @@ func bearerToken(r *http.Request) (string, error) {
 
 // requestURL rebuilds the URL the client sent: scheme://host + RequestURI.
 func requestURL(r *http.Request) string {
+	if strings.HasPrefix(r.RequestURI, "http://") || strings.HasPrefix(r.RequestURI, "https://") {
+		return r.RequestURI // absolute-form request target, as sent through a proxy
+	}
 	scheme := "http"
 	if r.TLS != nil {
 		scheme = "https"
