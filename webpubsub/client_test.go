@@ -182,3 +182,23 @@ func TestRESTClaimsParse(t *testing.T) {
 		t.Errorf("unexpected claims %v %q %q", nbf, iss, sub)
 	}
 }
+
+func TestAPIVersionOnTheWire(t *testing.T) {
+	f := newFakeService(t, "")
+	for _, v := range []string{"2024-12-01", "2024-01-01", "2023-07-01", "2022-11-01", "2021-10-01"} {
+		c := newTestClient(t, f, WithAPIVersion(v))
+		if err := c.SendToAll(context.Background(), Text("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := c.GroupExists(context.Background(), "g"); err != nil {
+			t.Fatal(err)
+		}
+		want := []wireRequest{
+			{Method: "POST", URI: "/api/hubs/chat/:send?api-version=" + v, ContentType: "text/plain", Body: "x"},
+			{Method: "HEAD", URI: "/api/hubs/chat/groups/g?api-version=" + v},
+		}
+		if diff := cmp.Diff(want, f.take()); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", v, diff)
+		}
+	}
+}
