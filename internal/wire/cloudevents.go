@@ -1,9 +1,12 @@
 package wire
 
 import (
+	"bytes"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
+	"errors"
 	"mime"
 	"strings"
 )
@@ -143,4 +146,58 @@ func CEDataType(contentType string) (dataType string, ok bool) {
 		return DataTypeBinary, true
 	}
 	return "", false
+}
+
+// CEConnectBody is the JSON body of a connect event.
+type CEConnectBody struct {
+	Claims             map[string]CEStrings  `json:"claims"`
+	Query              map[string]CEStrings  `json:"query"`
+	Headers            map[string]CEStrings  `json:"headers"`
+	Subprotocols       []string              `json:"subprotocols"`
+	ClientCertificates []CEClientCertificate `json:"clientCertificates"`
+}
+
+// CEClientCertificate is a client certificate in a connect event's body.
+type CEClientCertificate struct {
+	Thumbprint string `json:"thumbprint"`
+	Content    string `json:"content,omitempty"`
+}
+
+// CEConnectResponse is the JSON body of a 200 answer to a connect event.
+// Empty fields are omitted: the service then keeps what the client's token
+// says (and an empty subprotocol must not be sent at all).
+type CEConnectResponse struct {
+	UserID      string   `json:"userId,omitempty"`
+	Groups      []string `json:"groups,omitempty"`
+	Roles       []string `json:"roles,omitempty"`
+	Subprotocol string   `json:"subprotocol,omitempty"`
+}
+
+// CEDisconnectedBody is the JSON body of a disconnected event.
+type CEDisconnectedBody struct {
+	Reason string `json:"reason,omitempty"`
+}
+
+// CEStrings is a list of strings (claim, query or header values). It also
+// decodes from a single JSON string, as some senders write one-valued
+// claims.
+type CEStrings []string
+
+// UnmarshalJSON accepts a JSON string, an array of strings or null.
+func (l *CEStrings) UnmarshalJSON(b []byte) error {
+	if string(bytes.TrimSpace(b)) == "null" {
+		*l = nil
+		return nil
+	}
+	var one string
+	if err := json.Unmarshal(b, &one); err == nil {
+		*l = CEStrings{one}
+		return nil
+	}
+	var many []string
+	if err := json.Unmarshal(b, &many); err != nil {
+		return errors.New("want a string or an array of strings")
+	}
+	*l = many
+	return nil
 }

@@ -1,6 +1,9 @@
 package wire
 
-import "testing"
+import (
+	"encoding/json"
+	"testing"
+)
 
 // Vectors computed independently (Python hmac) for the eventhandler's
 // testdata keys.
@@ -86,5 +89,37 @@ func TestCEDataType(t *testing.T) {
 	}
 	if ct, ok := CEContentType(DataTypeProtobuf); ok || ct != "" {
 		t.Errorf("CEContentType(protobuf) = %q, %v; want no content type", ct, ok)
+	}
+}
+
+func TestCEConnectBodies(t *testing.T) {
+	var body CEConnectBody
+	in := `{"claims":{"sub":"ana","role":["a","b"],"none":null},"query":{},"subprotocols":["json.webpubsub.azure.v1"],` +
+		`"clientCertificates":[{"thumbprint":"AB"}]}`
+	if err := json.Unmarshal([]byte(in), &body); err != nil {
+		t.Fatal(err)
+	}
+	if got := body.Claims["sub"]; len(got) != 1 || got[0] != "ana" {
+		t.Errorf("claims[sub] = %q, want [ana]", got)
+	}
+	if got := body.Claims["role"]; len(got) != 2 || got[1] != "b" {
+		t.Errorf("claims[role] = %q, want [a b]", got)
+	}
+	if got, ok := body.Claims["none"]; !ok || got != nil {
+		t.Errorf("claims[none] = %q, %v; want nil, present", got, ok)
+	}
+	if len(body.ClientCertificates) != 1 || body.ClientCertificates[0].Thumbprint != "AB" {
+		t.Errorf("clientCertificates = %+v", body.ClientCertificates)
+	}
+	if err := json.Unmarshal([]byte(`{"claims":{"sub":1}}`), &body); err == nil {
+		t.Error("a number claim: want an error")
+	}
+	out, err := json.Marshal(CEConnectResponse{UserID: "ana", Groups: []string{"g"}})
+	if err != nil || string(out) != `{"userId":"ana","groups":["g"]}` {
+		t.Errorf("CEConnectResponse = %s, %v", out, err)
+	}
+	out, err = json.Marshal(CEDisconnectedBody{Reason: "bye"})
+	if err != nil || string(out) != `{"reason":"bye"}` {
+		t.Errorf("CEDisconnectedBody = %s, %v", out, err)
 	}
 }

@@ -176,16 +176,16 @@ func (e *UserEvent) DecodeJSON(v any) error {
 type ConnectResponse struct {
 	// UserID the connection belongs to. Required for anonymous clients: the
 	// service drops a connection without a user id from its token or here.
-	UserID string `json:"userId,omitempty"`
+	UserID string
 	// Groups the connection joins right away.
-	Groups []string `json:"groups,omitempty"`
+	Groups []string
 	// Roles granted to a PubSub client, e.g. "webpubsub.joinLeaveGroup".
-	Roles []string `json:"roles,omitempty"`
+	Roles []string
 	// Subprotocol chosen for the WebSocket handshake. It must be one of
 	// ConnectRequest.Subprotocols; leave it empty to choose none.
-	Subprotocol string `json:"subprotocol,omitempty"`
+	Subprotocol string
 
-	StateUpdate `json:"-"`
+	StateUpdate
 }
 
 // EventResponse is a successful answer to a user event. When DataType or

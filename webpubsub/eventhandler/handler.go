@@ -162,7 +162,9 @@ func (h *Handler) writeConnect(w http.ResponseWriter, r *http.Request, req *Conn
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	body, err := json.Marshal(resp)
+	body, err := json.Marshal(wire.CEConnectResponse{
+		UserID: resp.UserID, Groups: resp.Groups, Roles: resp.Roles, Subprotocol: resp.Subprotocol,
+	})
 	if err != nil { // only strings and string slices: cannot fail
 		h.writeBug(w, r, &req.ConnectionContext, fmt.Errorf("encode connect response: %w", err))
 		return

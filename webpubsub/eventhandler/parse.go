@@ -170,39 +170,11 @@ func (h *Handler) readBody(w http.ResponseWriter, r *http.Request) ([]byte, *req
 	return body, nil
 }
 
-// stringList is a JSON string or array of strings.
-type stringList []string
-
-func (l *stringList) UnmarshalJSON(b []byte) error {
-	var one string
-	if err := json.Unmarshal(b, &one); err == nil {
-		*l = stringList{one}
-		return nil
-	}
-	var many []string
-	if err := json.Unmarshal(b, &many); err != nil {
-		return errors.New("want a string or an array of strings")
-	}
-	*l = many
-	return nil
-}
-
-type connectBody struct {
-	Claims             map[string]stringList `json:"claims"`
-	Query              map[string]stringList `json:"query"`
-	Headers            map[string]stringList `json:"headers"`
-	Subprotocols       []string              `json:"subprotocols"`
-	ClientCertificates []struct {
-		Thumbprint string `json:"thumbprint"`
-		Content    string `json:"content"`
-	} `json:"clientCertificates"`
-}
-
 func parseConnect(meta ConnectionContext, body []byte) (event, *requestError) {
 	if !isJSONObject(body) {
 		return nil, badRequest("the connect event's body is not a JSON object")
 	}
-	var b connectBody
+	var b wire.CEConnectBody
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, badRequest("the connect event's body is not valid: %v", err)
 	}
@@ -219,7 +191,7 @@ func parseConnect(meta ConnectionContext, body []byte) (event, *requestError) {
 	return req, nil
 }
 
-func lists(m map[string]stringList) map[string][]string {
+func lists(m map[string]wire.CEStrings) map[string][]string {
 	if m == nil {
 		return nil
 	}
@@ -238,9 +210,7 @@ func parseDisconnected(meta ConnectionContext, body []byte) (event, *requestErro
 	if !isJSONObject(body) {
 		return nil, badRequest("the disconnected event's body is not a JSON object")
 	}
-	var b struct {
-		Reason string `json:"reason"`
-	}
+	var b wire.CEDisconnectedBody
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, badRequest("the disconnected event's body is not valid: %v", err)
 	}
