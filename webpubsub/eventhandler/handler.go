@@ -169,7 +169,7 @@ func (h *Handler) writeConnect(w http.ResponseWriter, r *http.Request, req *Conn
 		h.writeBug(w, r, &req.ConnectionContext, fmt.Errorf("encode connect response: %w", err))
 		return
 	}
-	w.Header().Set("Content-Type", wire.ContentTypeJSON+"; charset=utf-8")
+	w.Header().Set(wire.HeaderContentType, wire.ContentTypeJSON+"; charset=utf-8")
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(body)
 }
@@ -207,7 +207,7 @@ func (h *Handler) writeUserEvent(w http.ResponseWriter, r *http.Request, ev *Use
 	if dataType != DataBinary {
 		contentType += "; charset=utf-8"
 	}
-	w.Header().Set("Content-Type", contentType)
+	w.Header().Set(wire.HeaderContentType, contentType)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(resp.Data)
 }

@@ -109,7 +109,7 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (event, *request
 	case wire.CETypeDisconnected:
 		return parseDisconnected(meta, body)
 	}
-	return parseUserEvent(meta, hdr.Get("Content-Type"), body)
+	return parseUserEvent(meta, hdr.Get(wire.HeaderContentType), body)
 }
 
 // eventName returns the event's name: ce-eventName, which must agree with
