@@ -83,6 +83,8 @@ type restClaims struct {
 	Iat int64  `json:"iat"`
 }
 
+// The Get methods make restClaims a jwt.Claims.
+
 func (c restClaims) GetExpirationTime() (*jwt.NumericDate, error) {
 	return jwt.NewNumericDate(time.Unix(c.Exp, 0)), nil
 }

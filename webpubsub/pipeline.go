@@ -79,6 +79,7 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 			resp.Request = req // report the service URL, not the proxy's
 			retry = p.retry.shouldRetryStatus(resp, idempotent)
 		}
+		bodyBlocked := retry && !replayable && attempt <= p.retry.MaxRetries
 		if retry && (!replayable || attempt > p.retry.MaxRetries) {
 			retry = false
 		}
@@ -95,7 +96,7 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 		if !retry {
 			if err != nil {
 				err = unwrapURLError(err)
-				if !replayable && p.retry.MaxRetries > 0 && ctx.Err() == nil {
+				if bodyBlocked {
 					err = errors.Join(err, errBodyNotReplayable)
 				}
 				return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}

@@ -176,10 +176,19 @@ func TestRetryTransportErrors(t *testing.T) {
 	if err := c.AddUserToGroup(ctx, "g", "u"); err == nil || ct.n.Load() != 4 {
 		t.Errorf("PUT after reset: %v after %d tries", err, ct.n.Load())
 	}
+	// With RetryNonIdempotent the reset would be retried, but a one-shot
+	// stream cannot be sent again: one try, and the error says why.
 	ct.n.Store(0)
+	c, _ = NewClientFromConnectionString("Endpoint=http://"+l.Addr().String()+";AccessKey=k", "hub",
+		WithHTTPClient(&http.Client{Transport: ct}), WithRetry(RetryOptions{RetryNonIdempotent: true}))
+	c.pipe.sleep = func(ctx context.Context, _ time.Duration) error { return ctx.Err() }
 	err = c.SendToAll(ctx, BinaryReader(io.MultiReader(strings.NewReader("x"))), nil)
 	if !errors.Is(err, errBodyNotReplayable) || ct.n.Load() != 1 {
 		t.Errorf("one-shot stream after reset: %v after %d tries", err, ct.n.Load())
+	}
+	ct.n.Store(0)
+	if err := c.SendToAll(ctx, Text("x"), nil); errors.Is(err, errBodyNotReplayable) || ct.n.Load() != 4 {
+		t.Errorf("opted-in send after reset: %v after %d tries", err, ct.n.Load())
 	}
 }
 
