@@ -543,3 +543,30 @@ func TestOperationNames(t *testing.T) {
 		t.Errorf("%d operations routed, want 25", n)
 	}
 }
+
+// TestEscapedNames: group and user names with "/", spaces and non-ASCII
+// characters travel percent-encoded in the path and arrive unescaped.
+func TestEscapedNames(t *testing.T) {
+	s := newTestServer(t)
+	for _, name := range []string{"tenant/1", "a b", "grüße", "x%2Fy"} {
+		t.Run(name, func(t *testing.T) {
+			c := s.connect("hub", clientOpts{user: name, subprotocol: "-", groups: []string{name}})
+			esc := url.PathEscape(name)
+			s.mustStatus(202, http.MethodPost, hubPath("hub", "/groups/"+esc+"/:send"), nil, "text/plain", []byte("g"))
+			if m := c.next(); m["group"] != name || m["data"] != "g" {
+				t.Fatalf("group message %v", m)
+			}
+			s.mustStatus(202, http.MethodPost, hubPath("hub", "/users/"+esc+"/:send"), nil, "text/plain", []byte("u"))
+			if m := c.next(); m["data"] != "u" {
+				t.Fatalf("user message %v", m)
+			}
+			s.mustStatus(200, http.MethodHead, hubPath("hub", "/users/"+esc), nil, "", nil)
+			b := s.mustStatus(200, http.MethodGet, hubPath("hub", "/groups/"+esc+"/connections"), nil, "", nil)
+			if !contains(string(b), c.id) {
+				t.Fatalf("list: %s", b)
+			}
+			s.mustStatus(204, http.MethodDelete, hubPath("hub", "/users/"+esc+"/groups/"+esc), nil, "", nil)
+			s.mustStatus(404, http.MethodHead, hubPath("hub", "/groups/"+esc), nil, "", nil)
+		})
+	}
+}
