@@ -115,7 +115,7 @@ type jsEvent struct {
 	From     string `json:"from"`
 	DataType string `json:"dataType"`
 	Data     any    `json:"data"`
-	Message  string `json:"message"`
+	Message  any    `json:"message"`
 }
 
 // TestJSClientRecovers connects @azure/web-pubsub-client 1.1.0 with a URL
@@ -230,5 +230,77 @@ func TestJSClientRecovers(t *testing.T) {
 	// The drop was real: the emulator saw a second WebSocket (the recovery).
 	if n := len(srv.RequestsFor("Connect")); n < 2 {
 		t.Errorf("%d WebSocket connects, want a recovery connect after the drop", n)
+	}
+}
+
+// TestJSClientStartsOverAfterServiceClose: when the service closes a
+// reliable connection (REST CloseConnection), the JS client must not try to
+// recover it (close code 1008) but open a new connection.
+func TestJSClientStartsOverAfterServiceClose(t *testing.T) {
+	dir := nodeModules(t)
+	srv := webpubsubtest.NewServer(t)
+	client := srv.Client(t, "chat")
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	tok, err := client.ClientAccessToken(ctx, &webpubsub.TokenOptions{
+		UserID: "js", Roles: []string{"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup"},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.CommandContext(ctx, "node", "client.mjs", tok.URL, "2")
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	dec := json.NewDecoder(stdout)
+	var connected []string
+	next := func(want string) jsEvent {
+		t.Helper()
+		for {
+			var e jsEvent
+			if err := dec.Decode(&e); err != nil {
+				t.Fatalf("waiting for %q: %v (connected %v)", want, err, connected)
+			}
+			if e.Ev == "connected" {
+				connected = append(connected, e.ID)
+			}
+			if e.Ev == "error" || e.Ev == "timeout" {
+				t.Fatalf("node: %+v", e)
+			}
+			if e.Ev == want {
+				return e
+			}
+		}
+	}
+	next("sent")
+	if err := client.SendToUser(ctx, "js", webpubsub.Text("before"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if e := next("server"); e.Data != "before" {
+		t.Fatalf("got %+v", e)
+	}
+	if err := client.CloseConnection(ctx, connected[0], &webpubsub.CloseConnectionOptions{Reason: "kicked"}); err != nil {
+		t.Fatal(err)
+	}
+	next("connected")
+	if connected[1] == connected[0] {
+		t.Fatalf("reconnected with the closed connection id %s", connected[0])
+	}
+	if err := client.SendToUser(ctx, "js", webpubsub.Text("after"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if e := next("server"); e.Data != "after" {
+		t.Fatalf("got %+v", e)
+	}
+	next("done")
+	_, _ = io.Copy(io.Discard, stdout)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("node: %v", err)
 	}
 }
