@@ -75,3 +75,6 @@ consumer-check:
 ## specdiff: compare api/webpubsub.yaml with the official Swagger document.
 specdiff:
 	$(GO) run ./internal/specdiff ../shared/reference/webpubsub-2024-12-01.json
+
+## demo: start a local Web PubSub service and walk through the SDK (no configuration needed).
+demo: ; $(GO) run ./cmd/webpubsub demo

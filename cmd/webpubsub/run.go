@@ -1,0 +1,407 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+
+	"github.com/webpubsub-go/sdk/webpubsub"
+)
+
+// Exit codes.
+const (
+	exitOK      = 0
+	exitFailure = 1 // the service or the network failed, or a check failed
+	exitUsage   = 2 // the command line was wrong
+)
+
+// Environment variables read by the client commands.
+const (
+	envConnectionString = "WEBPUBSUB_CONNECTION_STRING"
+	envHub              = "WEBPUBSUB_HUB"
+)
+
+// command is one node of the command tree: a group of subcommands (subs) or
+// a leaf that runs (setup).
+type command struct {
+	name    string
+	args    string // the synopsis after the command path, e.g. "GROUP"
+	summary string // one line for the parent's list
+	details string // the long help: description and examples
+	// setup registers the command's own flags on fs and returns the function
+	// that runs the command with the positional arguments.
+	setup func(fs *flag.FlagSet) runFunc
+	subs  []*command
+}
+
+type runFunc func(ctx context.Context, inv *invocation, args []string) error
+
+// globals are the flags every command accepts, before or after its name.
+type globals struct {
+	connectionString string
+	hub              string
+	output           string
+	logLevel         string
+}
+
+// register adds the global flags to fs. The current values are the
+// defaults, so registering them on several flag sets keeps what an earlier
+// set parsed.
+func (g *globals) register(fs *flag.FlagSet) {
+	fs.StringVar(&g.connectionString, "connection-string", g.connectionString, "`connection string` of the service (default $"+envConnectionString+")")
+	fs.StringVar(&g.hub, "hub", g.hub, "`hub` name (default $"+envHub+")")
+	fs.StringVar(&g.output, "output", g.output, "output `format`: text or json")
+	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `level` on stderr: debug, info, warn or error (default info for serve, warn otherwise)")
+}
+
+// invocation is what a running command sees of the world.
+type invocation struct {
+	path   string // e.g. "webpubsub group add"
+	g      *globals
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	getenv func(string) string
+}
+
+// usageError is a mistake on the command line: exit code 2.
+type usageError struct{ msg string }
+
+func (e *usageError) Error() string { return e.msg }
+
+// usagef returns a usageError.
+func usagef(format string, args ...any) error {
+	return &usageError{msg: fmt.Sprintf(format, args...)}
+}
+
+// run is the whole program: it parses args, runs the command and returns
+// the exit code. Every output goes to stdout and stderr; the environment is
+// read through getenv, so tests drive it in-process.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
+	g := &globals{output: "text"}
+	inv := &invocation{path: "webpubsub", g: g, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	root := rootCommand()
+
+	fs := newFlagSet("webpubsub")
+	g.register(fs)
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(stdout, "webpubsub", root)
+			return exitOK
+		}
+		return inv.fail(usagef("%v", err), "webpubsub")
+	}
+	rest := fs.Args()
+	if len(rest) == 0 {
+		printHelp(stderr, "webpubsub", root)
+		return exitUsage
+	}
+	return dispatch(ctx, inv, root, "webpubsub", rest)
+}
+
+// dispatch finds the command named by args[0] among parent's subcommands
+// and runs it with the remaining arguments.
+func dispatch(ctx context.Context, inv *invocation, parent *command, path string, args []string) int {
+	if len(args) == 0 || isHelpArg(args[0]) {
+		if len(args) == 0 {
+			printHelp(inv.stderr, path, parent)
+			return inv.fail(usagef("%s needs a subcommand: %s", path, subNames(parent)), path)
+		}
+		printHelp(inv.stdout, path, parent)
+		return exitOK
+	}
+	name := args[0]
+	if parent == nil || parent.subs == nil {
+		return inv.fail(usagef("unknown command %q", name), path)
+	}
+	if path == "webpubsub" && name == "help" {
+		return runHelp(inv, parent, args[1:])
+	}
+	cmd := findSub(parent, name)
+	if cmd == nil {
+		if path == "webpubsub" {
+			return inv.fail(usagef("unknown command %q; the commands are: %s", name, subNames(parent)), path)
+		}
+		return inv.fail(usagef("unknown subcommand %q of %s; choose one of: %s", name, path, subNames(parent)), path)
+	}
+	cmdPath := path + " " + cmd.name
+	if cmd.subs != nil {
+		return dispatch(ctx, inv, cmd, cmdPath, args[1:])
+	}
+
+	fs := newFlagSet(cmdPath)
+	inv.g.register(fs)
+	runner := cmd.setup(fs)
+	positional, err := parseInterspersed(fs, args[1:])
+	if err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			printHelp(inv.stdout, cmdPath, cmd)
+			return exitOK
+		}
+		return inv.fail(usagef("%v", err), cmdPath)
+	}
+	if inv.g.output != "text" && inv.g.output != "json" {
+		return inv.fail(usagef("--output %q: choose text or json", inv.g.output), cmdPath)
+	}
+	inv.path = cmdPath
+	return inv.fail(runner(ctx, inv, positional), cmdPath)
+}
+
+// fail prints err as one line on stderr and returns its exit code; nil is
+// success.
+func (inv *invocation) fail(err error, path string) int {
+	if err == nil {
+		return exitOK
+	}
+	msg := oneLine(strings.TrimPrefix(err.Error(), "webpubsub: "))
+	var ue *usageError
+	if errors.As(err, &ue) || errors.Is(err, webpubsub.ErrInvalidArgument) {
+		fmt.Fprintf(inv.stderr, "%s: %s (see '%s --help')\n", path, msg, path)
+		return exitUsage
+	}
+	fmt.Fprintf(inv.stderr, "%s: %s\n", path, msg)
+	return exitFailure
+}
+
+// oneLine folds line breaks so that an error is always one line.
+func oneLine(s string) string {
+	s = strings.TrimSpace(s)
+	return strings.Join(strings.Fields(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)), " ")
+}
+
+// newFlagSet returns a flag set that reports errors instead of printing
+// them or exiting.
+func newFlagSet(name string) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	fs.Usage = func() {}
+	return fs
+}
+
+// parseInterspersed parses flags wherever they appear among the positional
+// arguments, as users of modern command lines expect ("send group g --type
+// json '{}'"). Everything after "--" is positional.
+func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		rest := fs.Args()
+		consumed := len(args) - len(rest)
+		if consumed > 0 && args[consumed-1] == "--" {
+			return append(positional, rest...), nil
+		}
+		if len(rest) == 0 {
+			return positional, nil
+		}
+		positional = append(positional, rest[0])
+		args = rest[1:]
+	}
+}
+
+func isHelpArg(s string) bool {
+	switch s {
+	case "-h", "-help", "--help":
+		return true
+	}
+	return false
+}
+
+func findSub(parent *command, name string) *command {
+	for _, c := range parent.subs {
+		if c.name == name {
+			return c
+		}
+	}
+	return nil
+}
+
+func subNames(parent *command) string {
+	names := make([]string, 0, len(parent.subs))
+	for _, c := range parent.subs {
+		names = append(names, c.name)
+	}
+	return strings.Join(names, ", ")
+}
+
+// runHelp is "webpubsub help [COMMAND [SUBCOMMAND]]".
+func runHelp(inv *invocation, root *command, args []string) int {
+	cmd, path := root, "webpubsub"
+	for _, name := range args {
+		next := (*command)(nil)
+		if cmd.subs != nil {
+			next = findSub(cmd, name)
+		}
+		if next == nil {
+			return inv.fail(usagef("no help for %q: unknown command", strings.Join(args, " ")), "webpubsub help")
+		}
+		cmd, path = next, path+" "+name
+	}
+	printHelp(inv.stdout, path, cmd)
+	return exitOK
+}
+
+// printHelp writes the help of cmd: synopsis, description, subcommands or
+// flags, global flags.
+func printHelp(w io.Writer, path string, cmd *command) {
+	var b strings.Builder
+	switch {
+	case cmd.subs != nil:
+		fmt.Fprintf(&b, "Usage: %s COMMAND [flags]\n\n", path)
+	case cmd.args != "":
+		fmt.Fprintf(&b, "Usage: %s %s [flags]\n\n", path, cmd.args)
+	default:
+		fmt.Fprintf(&b, "Usage: %s [flags]\n\n", path)
+	}
+	if cmd.details != "" {
+		b.WriteString(strings.TrimSpace(cmd.details))
+		b.WriteString("\n\n")
+	} else if cmd.summary != "" {
+		b.WriteString(cmd.summary + ".\n\n")
+	}
+	if cmd.subs != nil {
+		b.WriteString("Commands:\n")
+		for _, c := range cmd.subs {
+			fmt.Fprintf(&b, "  %-24s %s\n", c.name, c.summary)
+		}
+		fmt.Fprintf(&b, "\nRun '%s COMMAND --help' for a command's flags and examples.\n\n", path)
+	}
+	if cmd.setup != nil {
+		own := newFlagSet(path)
+		cmd.setup(own)
+		if text := flagDefaults(own); text != "" {
+			b.WriteString("Flags:\n" + text + "\n")
+		}
+	}
+	global := newFlagSet(path)
+	(&globals{}).register(global)
+	b.WriteString("Global flags (before or after the command):\n" + flagDefaults(global))
+	io.WriteString(w, b.String())
+}
+
+func flagDefaults(fs *flag.FlagSet) string {
+	var b strings.Builder
+	fs.SetOutput(&b)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return b.String()
+}
+
+// logger returns the logger of the command: text lines on stderr at the
+// level of --log-level, or def when it is not given.
+func (inv *invocation) logger(def slog.Level) (*slog.Logger, error) {
+	level := def
+	if inv.g.logLevel != "" {
+		if err := level.UnmarshalText([]byte(inv.g.logLevel)); err != nil {
+			return nil, usagef("--log-level %q: choose debug, info, warn or error", inv.g.logLevel)
+		}
+	}
+	return slog.New(slog.NewTextHandler(inv.stderr, &slog.HandlerOptions{Level: level})), nil
+}
+
+// connectionString returns --connection-string or $WEBPUBSUB_CONNECTION_STRING.
+func (inv *invocation) connectionString() (string, error) {
+	cs := inv.g.connectionString
+	if cs == "" {
+		cs = inv.getenv(envConnectionString)
+	}
+	if cs == "" {
+		return "", usagef("no connection string: give --connection-string or set %s (run 'webpubsub serve' for a local service)", envConnectionString)
+	}
+	return cs, nil
+}
+
+// hubName returns --hub or $WEBPUBSUB_HUB.
+func (inv *invocation) hubName() (string, error) {
+	hub := inv.g.hub
+	if hub == "" {
+		hub = inv.getenv(envHub)
+	}
+	if hub == "" {
+		return "", usagef("no hub: give --hub NAME or set %s", envHub)
+	}
+	return hub, nil
+}
+
+// client returns an SDK client for the connection string and hub of the
+// invocation.
+func (inv *invocation) client() (*webpubsub.Client, error) {
+	cs, err := inv.connectionString()
+	if err != nil {
+		return nil, err
+	}
+	hub, err := inv.hubName()
+	if err != nil {
+		return nil, err
+	}
+	logger, err := inv.logger(slog.LevelWarn)
+	if err != nil {
+		return nil, err
+	}
+	c, err := webpubsub.NewClientFromConnectionString(cs, hub,
+		webpubsub.WithLogger(logger),
+		webpubsub.WithUserAgent("webpubsub-cli"))
+	if err != nil {
+		return nil, usagef("%v", strings.TrimPrefix(err.Error(), "webpubsub: "))
+	}
+	return c, nil
+}
+
+// jsonOutput reports whether --output json was chosen.
+func (inv *invocation) jsonOutput() bool { return inv.g.output == "json" }
+
+// printJSON writes v as one line of JSON on stdout.
+func (inv *invocation) printJSON(v any) error {
+	return json.NewEncoder(inv.stdout).Encode(v)
+}
+
+// printf writes to stdout.
+func (inv *invocation) printf(format string, args ...any) {
+	fmt.Fprintf(inv.stdout, format, args...)
+}
+
+// wantArgs checks the number of positional arguments.
+func wantArgs(args []string, names ...string) error {
+	switch {
+	case len(args) < len(names):
+		return usagef("missing %s", strings.Join(names[len(args):], " and "))
+	case len(args) > len(names):
+		return usagef("unexpected argument %q", args[len(names)])
+	}
+	return nil
+}
+
+// rootCommand returns the command tree.
+func rootCommand() *command {
+	return &command{
+		name: "webpubsub",
+		details: `webpubsub runs a local Azure Web PubSub service and talks to a real or
+local one: send messages, manage groups, users, connections and
+permissions, mint client tokens, listen as a WebSocket client.
+
+Start with 'webpubsub demo': it needs no configuration.
+
+The client commands read the connection string from --connection-string
+or $WEBPUBSUB_CONNECTION_STRING and the hub from --hub or $WEBPUBSUB_HUB.
+Exit codes: 0 success, 1 the service or a check failed, 2 bad usage.`,
+		subs: []*command{
+			serveCommand(),
+			sendCommand(),
+			listenCommand(),
+			groupCommand(),
+			userCommand(),
+			connectionCommand(),
+			permissionCommand(),
+			tokenCommand(),
+			healthCommand(),
+			demoCommand(),
+			versionCommand(),
+		},
+	}
+}
