@@ -44,6 +44,7 @@ type conn struct {
 	subprotocol string
 	roles       []string
 	reconnToken string
+	publishTo   string // simple clients in sendToGroup mode: the group their frames go to
 
 	// Guarded by Emulator.mu.
 	groups map[string]struct{}

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -93,11 +94,17 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", err.Error())
 		return
 	}
+	publishTo, err := publishGroup(q, kind, claims.roles)
+	if err != nil {
+		writeError(w, http.StatusForbidden, "Forbidden", err.Error())
+		return
+	}
 	ws, err := e.accept(w, r, echo)
 	if err != nil {
 		return
 	}
 	c := &conn{
+		publishTo:   publishTo,
 		e:           e,
 		hub:         hub,
 		id:          randomID(12),
@@ -150,6 +157,30 @@ func (e *Emulator) accept(w http.ResponseWriter, r *http.Request, echo string) (
 
 func (e *Emulator) newPhysical(ws *websocket.Conn) *physical {
 	return &physical{ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
+}
+
+// publishGroup reads the sendToGroup mode of a simple client: the group its
+// frames are published to, or "" for the default (frames are events).
+func publishGroup(q url.Values, kind protocolKind, roles []string) (string, error) {
+	mode := q.Get(wire.QueryMode)
+	if mode == "" {
+		return "", nil
+	}
+	if mode != wire.ModeSendToGroup {
+		return "", fmt.Errorf("unknown %s %q: the only mode is %s", wire.QueryMode, mode, wire.ModeSendToGroup)
+	}
+	if kind != protocolSimple {
+		return "", fmt.Errorf("%s=%s is for simple WebSocket clients; json subprotocol clients send sendToGroup messages", wire.QueryMode, wire.ModeSendToGroup)
+	}
+	g := q.Get(wire.QueryGroup)
+	if err := validateGroup(g); err != nil {
+		return "", fmt.Errorf("%s=%s needs a valid %s query parameter: %v", wire.QueryMode, wire.ModeSendToGroup, wire.QueryGroup, err)
+	}
+	c := conn{perms: permissionsFromRoles(roles)}
+	if !c.allowedLocked(wire.RoleSendToGroup, g) {
+		return "", fmt.Errorf("publishing to group %q needs role %s or %s.%s in the token", g, wire.RoleSendToGroup, wire.RoleSendToGroup, g)
+	}
+	return g, nil
 }
 
 // recoverClient reattaches a reliable client to its logical connection and
@@ -218,7 +249,14 @@ func (c *conn) readLoop(ctx context.Context, p *physical) {
 			if typ == websocket.MessageBinary {
 				dt = wire.DataTypeBinary
 			}
-			c.handleEvent(ctx, wire.CEEventMessage, Payload{DataType: dt, Data: data}, nil)
+			p := Payload{DataType: dt, Data: data}
+			if c.publishTo != "" {
+				if errName, msg := c.e.clientSendToGroup(c, c.publishTo, p, false); errName != "" {
+					c.e.endConn(c, wire.ClosePolicyViolation, msg)
+				}
+				continue
+			}
+			c.handleEvent(ctx, wire.CEEventMessage, p, nil)
 			continue
 		}
 		if typ != websocket.MessageText {

@@ -395,3 +395,74 @@ func TestPermissionOperations(t *testing.T) {
 	s.mustStatus(204, http.MethodDelete, hubPath("hub", "/permissions/sendToGroup/connections/nope"), nil, "", nil)
 	s.mustStatus(404, http.MethodHead, hubPath("hub", "/permissions/sendToGroup/connections/nope"), nil, "", nil)
 }
+
+func TestSimpleClientPublishMode(t *testing.T) {
+	s := newTestServer(t)
+	listener := s.connect("hub", clientOpts{subprotocol: "-", groups: []string{"g"}})
+	u := s.clientURL("hub", clientOpts{user: "pub", roles: []string{"webpubsub.sendToGroup.g"}}) + "&webpubsub_mode=sendToGroup&group=g"
+	pub := s.dialURL(u, "")
+	if err := pub.ws.Write(context.Background(), websocket.MessageText, []byte("raw hello")); err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(map[string]any{"type": "message", "from": "group", "group": "g", "fromUserId": "pub", "dataType": "text", "data": "raw hello"}, listener.next()); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if err := pub.ws.Write(context.Background(), websocket.MessageBinary, []byte{7}); err != nil {
+		t.Fatal(err)
+	}
+	if m := listener.next(); m["dataType"] != "binary" || m["data"] != "Bw==" {
+		t.Errorf("binary publish %v", m)
+	}
+	for _, tc := range []struct{ name, query string }{
+		{"no permission", "&webpubsub_mode=sendToGroup&group=other"},
+		{"no group", "&webpubsub_mode=sendToGroup"},
+		{"unknown mode", "&webpubsub_mode=broadcast&group=g"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			u := s.clientURL("hub", clientOpts{roles: []string{"webpubsub.sendToGroup.g"}}) + tc.query
+			_, resp, err := websocket.Dial(ctx, u, nil)
+			if err == nil || resp == nil || resp.StatusCode != http.StatusForbidden {
+				t.Fatalf("dial: %v", err)
+			}
+		})
+	}
+}
+
+// TestMalformedClientFrames: nothing a client sends crashes the service.
+func TestMalformedClientFrames(t *testing.T) {
+	s := newTestServer(t)
+	frames := []string{
+		``, `null`, `[]`, `"str"`, `{}`, `{"type":5}`, `{"type":"joinGroup","group":5,"ackId":1}`,
+		`{"type":"joinGroup","ackId":-1}`, `{"type":"sendToGroup","group":"g","ackId":2,"data":}`,
+		`{"type":"sequenceAck"}`, `{"type":"sequenceAck","sequenceId":"x"}`, `{"type":"event","event":"","ackId":3}`,
+		`{"type":"ping","extra":{"deep":[1,2,3]}}`, strings.Repeat("[", 10000),
+	}
+	for i, f := range frames {
+		c := s.connect("hub", clientOpts{subprotocol: wire.SubprotocolJSONReliable})
+		if err := c.ws.Write(context.Background(), websocket.MessageText, []byte(f)); err != nil {
+			t.Fatal(err)
+		}
+		c.send(map[string]any{"type": "ping"})
+		// Either the service answers (the frame was ignored or acked) or it
+		// closes the connection with 1008 after a disconnected message.
+		_, b, err := c.read(5 * time.Second)
+		switch {
+		case err != nil:
+			t.Fatalf("frame %d %.40q: %v", i, f, err)
+		case strings.Contains(string(b), `"disconnected"`):
+			if code := c.closeStatus(); code != wire.ClosePolicyViolation {
+				t.Errorf("frame %d: close code %d", i, code)
+			}
+		case !strings.Contains(string(b), `"pong"`) && !strings.Contains(string(b), `"ack"`):
+			t.Errorf("frame %d %.40q: unexpected answer %s", i, f, b)
+		}
+	}
+	// The service still works.
+	c := s.connect("hub", clientOpts{subprotocol: "-"})
+	s.mustStatus(202, http.MethodPost, hubPath("hub", "/:send"), nil, "text/plain", []byte("ok"))
+	if m := c.next(); m["data"] != "ok" {
+		t.Fatal(m)
+	}
+}

@@ -88,3 +88,12 @@ const (
 	ContentTypeText   = "text/plain"
 	ContentTypeBinary = "application/octet-stream"
 )
+
+// Query parameters that put a simple WebSocket client in publish mode:
+// with QueryMode=ModeSendToGroup and QueryGroup=<group>, every frame the
+// client sends is published to that group instead of raised as an event.
+const (
+	QueryMode       = "webpubsub_mode"
+	QueryGroup      = "group"
+	ModeSendToGroup = "sendToGroup"
+)
