@@ -2,8 +2,10 @@ package emulator
 
 import (
 	"context"
+	"log/slog"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -110,3 +112,41 @@ func TestCloseRefusesNewClients(t *testing.T) {
 		t.Fatalf("second Close: %v", err)
 	}
 }
+
+// TestLogsNeverHoldSecrets: debug logs of REST calls and clients contain
+// neither the access key nor any token.
+func TestLogsNeverHoldSecrets(t *testing.T) {
+	var buf strings.Builder
+	var mu sync.Mutex
+	logger := slog.New(slog.NewTextHandler(writerFunc(func(p []byte) (int, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		return buf.Write(p)
+	}), &slog.HandlerOptions{Level: slog.LevelDebug}))
+	s := newTestServer(t, WithLogger(logger), WithAccessKeys("super-secret-key-0123456789"))
+	u := s.clientURL("hub", clientOpts{user: "u"})
+	c := s.dialURL(u, wire.SubprotocolJSON)
+	s.mustStatus(202, http.MethodPost, hubPath("hub", "/:send"), nil, "text/plain", []byte("x"))
+	c.next()
+	_, _ = s.callWithKey("wrong-key", http.MethodPost, hubPath("hub", "/:send"), nil, "text/plain", []byte("x"))
+	bad := s.clientURL("hub", clientOpts{}) + "x" // corrupt signature
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, _, _ = websocket.Dial(ctx, bad, nil)
+	mu.Lock()
+	logs := buf.String()
+	mu.Unlock()
+	token := u[strings.Index(u, "access_token=")+len("access_token="):]
+	for _, secret := range []string{"super-secret-key-0123456789", token, "eyJ"} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("logs contain a secret %.12q…:\n%s", secret, logs)
+		}
+	}
+	if !strings.Contains(logs, "operation=SendToAll") || !strings.Contains(logs, "client connected") {
+		t.Errorf("logs miss expected events:\n%s", logs)
+	}
+}
+
+type writerFunc func([]byte) (int, error)
+
+func (f writerFunc) Write(p []byte) (int, error) { return f(p) }

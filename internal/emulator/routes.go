@@ -9,6 +9,7 @@ import (
 	"reflect"
 	"runtime"
 	"strings"
+	"time"
 
 	"github.com/webpubsub-go/sdk/gen"
 	"github.com/webpubsub-go/sdk/internal/wire"
@@ -104,9 +105,34 @@ func (e *Emulator) restLayer(api *recordingMux) http.Handler {
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		collapseRepeatedAPIVersion(r)
 		ctx := context.WithValue(r.Context(), requestKey, &restRequest{r: r, body: body})
-		api.ServeHTTP(w, r.WithContext(ctx))
+		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
+		start := time.Now()
+		api.ServeHTTP(sw, r.WithContext(ctx))
+		// The path only: queries may carry filters with user data.
+		e.opts.logger.Debug("REST call", "operation", op, "method", r.Method, "path", r.URL.Path, "status", sw.status, "duration", time.Since(start))
 	})
 }
+
+// statusWriter remembers the status of a REST response for the log.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	wrote  bool
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if !w.wrote {
+		w.status, w.wrote = code, true
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	w.wrote = true
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 // collapseRepeatedAPIVersion turns api-version=X&api-version=X (a pager
 // that appends its api-version to a nextLink which already carries it) into
