@@ -94,8 +94,10 @@ func TestEntraTokenRefresh(t *testing.T) {
 		}
 		return tok
 	}
-	if get() != "entra-token-1" || get() != "entra-token-1" {
-		t.Fatal("not cached")
+	for i := range 2 {
+		if got := get(); got != "entra-token-1" {
+			t.Fatalf("call %d: got %s, want the cached entra-token-1", i+1, got)
+		}
 	}
 	advance(54 * time.Minute)
 	if got := get(); got != "entra-token-1" {
