@@ -53,7 +53,7 @@ type globals struct {
 // defaults, so registering them on several flag sets keeps what an earlier
 // set parsed.
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.connectionString, "connection-string", g.connectionString, "`connection string` of the service (default $"+envConnectionString+")")
+	fs.StringVar(&g.connectionString, "connection-string", g.connectionString, "connection `string` of the service (default $"+envConnectionString+")")
 	fs.StringVar(&g.hub, "hub", g.hub, "`hub` name (default $"+envHub+")")
 	fs.StringVar(&g.output, "output", g.output, "output `format`: text or json")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `level` on stderr: debug, info, warn or error (default info for serve, warn otherwise)")
@@ -94,7 +94,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			printHelp(stdout, "webpubsub", root)
 			return exitOK
 		}
-		return inv.fail(usagef("%v", err), "webpubsub")
+		return inv.fail(flagError(err), "webpubsub")
 	}
 	rest := fs.Args()
 	if len(rest) == 0 {
@@ -109,8 +109,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 func dispatch(ctx context.Context, inv *invocation, parent *command, path string, args []string) int {
 	if len(args) == 0 || isHelpArg(args[0]) {
 		if len(args) == 0 {
-			printHelp(inv.stderr, path, parent)
-			return inv.fail(usagef("%s needs a subcommand: %s", path, subNames(parent)), path)
+			return inv.fail(usagef("missing subcommand: choose one of %s", subNames(parent)), path)
 		}
 		printHelp(inv.stdout, path, parent)
 		return exitOK
@@ -143,7 +142,7 @@ func dispatch(ctx context.Context, inv *invocation, parent *command, path string
 			printHelp(inv.stdout, cmdPath, cmd)
 			return exitOK
 		}
-		return inv.fail(usagef("%v", err), cmdPath)
+		return inv.fail(flagError(err), cmdPath)
 	}
 	if inv.g.output != "text" && inv.g.output != "json" {
 		return inv.fail(usagef("--output %q: choose text or json", inv.g.output), cmdPath)
@@ -166,6 +165,18 @@ func (inv *invocation) fail(err error, path string) int {
 	}
 	fmt.Fprintf(inv.stderr, "%s: %s\n", path, msg)
 	return exitFailure
+}
+
+// flagError rewords the flag package's errors as usage errors.
+func flagError(err error) error {
+	msg := err.Error()
+	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
+		return usagef("unknown flag %s", name)
+	}
+	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
+		return usagef("flag %s needs a value", name)
+	}
+	return usagef("%s", msg)
 }
 
 // oneLine folds line breaks so that an error is always one line.
