@@ -11,7 +11,10 @@
 //   - the WebSocket client endpoints /client/hubs/{hub} and /client/?hub=,
 //     speaking the json.webpubsub.azure.v1 and
 //     json.reliable.webpubsub.azure.v1 subprotocols and raw "simple"
-//     WebSocket; the protobuf subprotocols are refused with 400.
+//     WebSocket (with webpubsub_mode=sendToGroup&group=<g>, a simple
+//     client's frames are published to the group); the protobuf
+//     subprotocols are refused with 400, and the MQTT and Socket.IO client
+//     endpoints are not served (their tokens can still be minted).
 //
 // Delivery never blocks the engine: every WebSocket has a bounded send
 // queue drained by its own writer goroutine, and a client that falls behind
