@@ -32,6 +32,9 @@ const (
 	DefaultKeepAlive         = 20 * time.Second
 )
 
+// minPongTimeout is the shortest wait for a pong.
+const minPongTimeout = time.Second
+
 type options struct {
 	accessKeys        []string
 	logger            *slog.Logger
@@ -94,8 +97,8 @@ func WithSendQueueLimits(messages, bytes int) Option {
 }
 
 // WithKeepAlive sets the interval of WebSocket pings to clients; a client
-// that does not answer a ping within the interval is dropped. Zero disables
-// pings. The default is DefaultKeepAlive.
+// that does not answer a ping within the interval (at least one second) is
+// dropped. Zero disables pings. The default is DefaultKeepAlive.
 func WithKeepAlive(d time.Duration) Option {
 	return func(o *options) { o.keepAlive = d }
 }
@@ -190,7 +193,9 @@ func New(opts ...Option) (*Emulator, error) {
 	case o.keepAlive < 0:
 		return nil, fmt.Errorf("emulator: keep-alive interval %v must not be negative", o.keepAlive)
 	}
-	o.keepAliveTimeout = o.keepAlive
+	// A pong may take a moment on a loaded machine: never expect it faster
+	// than minPongTimeout.
+	o.keepAliveTimeout = max(o.keepAlive, minPongTimeout)
 	ctx, cancel := context.WithCancel(context.Background())
 	e := &Emulator{opts: o, hubs: map[string]*hubState{}, ctx: ctx, cancel: cancel}
 	e.handler = e.routes()
