@@ -212,6 +212,8 @@ func logRequests(logger *slog.Logger, e *emulator.Emulator, next http.Handler) h
 		switch {
 		case rec.status >= 500:
 			level = slog.LevelError
+		case rec.status == http.StatusNotFound && r.Method == http.MethodHead:
+			// The answer "no" of an existence check, not a failure.
 		case rec.status >= 400:
 			level = slog.LevelWarn
 		}
