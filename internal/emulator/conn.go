@@ -4,6 +4,7 @@ import (
 	"context"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -178,10 +179,7 @@ func truncateReason(s string) string {
 		return s
 	}
 	s = s[:123]
-	for len(s) > 0 && s[len(s)-1]&0xC0 == 0x80 {
-		s = s[:len(s)-1]
-	}
-	if len(s) > 0 && s[len(s)-1] >= 0xC0 {
+	for !utf8.ValidString(s) { // drop a rune cut in half
 		s = s[:len(s)-1]
 	}
 	return s

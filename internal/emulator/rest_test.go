@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
@@ -568,5 +570,47 @@ func TestEscapedNames(t *testing.T) {
 			s.mustStatus(204, http.MethodDelete, hubPath("hub", "/users/"+esc+"/groups/"+esc), nil, "", nil)
 			s.mustStatus(404, http.MethodHead, hubPath("hub", "/groups/"+esc), nil, "", nil)
 		})
+	}
+}
+
+func TestHeadErrorsHaveNoBody(t *testing.T) {
+	s := newTestServer(t)
+	resp, b := s.call(http.MethodHead, hubPath("bad-hub", "/groups/g"), nil, "", nil)
+	if resp.StatusCode != 400 || errorCode(resp) != "InvalidHub" || len(b) != 0 {
+		t.Fatalf("HEAD error: %d %q %q", resp.StatusCode, errorCode(resp), b)
+	}
+	resp, _ = s.callWithKey("", http.MethodHead, hubPath("hub", "/groups/g"), nil, "", nil)
+	if resp.StatusCode != 401 || errorCode(resp) != "Unauthorized" {
+		t.Fatalf("HEAD without token: %d %q", resp.StatusCode, errorCode(resp))
+	}
+}
+
+func TestRepeatedAPIVersionFromPager(t *testing.T) {
+	s := newTestServer(t)
+	c := s.connect("hub", clientOpts{subprotocol: "-", groups: []string{"g"}})
+	q := url.Values{"api-version": {testAPIVersion, testAPIVersion}}
+	b := s.mustStatus(200, http.MethodGet, hubPath("hub", "/groups/g/connections"), q, "", nil)
+	if !contains(string(b), c.id) {
+		t.Fatalf("list: %s", b)
+	}
+	q = url.Values{"api-version": {testAPIVersion, "2023-07-01"}}
+	if resp, _ := s.call(http.MethodGet, hubPath("hub", "/groups/g/connections"), q, "", nil); resp.StatusCode != 400 {
+		t.Fatalf("conflicting api-versions: %d", resp.StatusCode)
+	}
+}
+
+func TestLongCloseReason(t *testing.T) {
+	s := newTestServer(t)
+	c := s.connect("hub", clientOpts{subprotocol: "-"})
+	reason := strings.Repeat("é", 200) // 400 bytes: longer than a close frame holds
+	s.mustStatus(204, http.MethodDelete, hubPath("hub", "/connections/"+c.id), url.Values{"reason": {reason}}, "", nil)
+	if m := c.next(); m["message"] != reason {
+		t.Fatalf("disconnected message %v", m)
+	}
+	if code := c.closeStatus(); code != 1000 {
+		t.Fatalf("close code %d", code)
+	}
+	if got := truncateReason(reason); len(got) > 123 || !utf8.ValidString(got) {
+		t.Fatalf("truncated reason %q (%d bytes)", got, len(got))
 	}
 }
