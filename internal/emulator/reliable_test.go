@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/url"
 	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -331,5 +332,25 @@ func TestConcurrentClients(t *testing.T) {
 	s.e.mu.RUnlock()
 	if n != 0 {
 		t.Errorf("%d hubs left after every connection ended", n)
+	}
+}
+
+// TestExpiredMessagesAreNotWritten: a message whose messageTtlSeconds has
+// passed before it is written (e.g. while a reliable client was away) is
+// dropped, for every protocol.
+func TestExpiredMessagesAreNotWritten(t *testing.T) {
+	s := newTestServer(t)
+	for _, proto := range []string{"", wire.SubprotocolJSON, wire.SubprotocolJSONReliable} {
+		t.Run("protocol "+proto, func(t *testing.T) {
+			c := s.connect("hub", clientOpts{user: "ttl-" + proto, subprotocol: proto})
+			user := "ttl-" + proto
+			s.e.send("hub", scopeUser, user, target{}, &delivery{from: wire.FromServer, expires: time.Now().Add(-time.Millisecond), payload: Payload{DataType: "text", Data: []byte("stale")}}, "")
+			s.e.send("hub", scopeUser, user, target{}, &delivery{from: wire.FromServer, expires: time.Now().Add(time.Minute), payload: Payload{DataType: "text", Data: []byte("fresh")}}, "")
+			_, b, err := c.read(5 * time.Second)
+			if err != nil || !strings.Contains(string(b), "fresh") {
+				t.Fatalf("got %q %v, want only the fresh message", b, err)
+			}
+			c.expectNothing(30 * time.Millisecond)
+		})
 	}
 }
