@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -285,6 +286,41 @@ func TestHealth(t *testing.T) {
 		if diff := cmp.Diff(result{code: exitOK, stdout: tt.stdout}, r, cmp.AllowUnexported(result{})); diff != "" {
 			t.Errorf("%v (-want +got):\n%s", tt.args, diff)
 		}
+	}
+}
+
+// TestSecretsNeverInErrors pastes secrets where arguments belong: the
+// error line names the mistake without them.
+func TestSecretsNeverInErrors(t *testing.T) {
+	s := newService(t)
+	jwt := "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"
+	tests := []struct {
+		args   []string
+		secret string
+		stderr string
+	}{
+		{[]string{"user", "exists", "alice", s.connStr}, emulator.DefaultAccessKey, `unexpected argument "Endpoint=http://127.0.0.1:`},
+		{[]string{"user", "exists", "alice", "wss://h/client/hubs/chat?access_token=" + jwt}, jwt, `access_token=REDACTED`},
+		{[]string{"connection", "exists", "c", jwt}, jwt, `unexpected argument "REDACTED"`},
+	}
+	for _, tt := range tests {
+		r := runCLI(t, s.env(), "", tt.args...)
+		if r.code != exitUsage || strings.Contains(r.stderr, tt.secret) || !strings.Contains(r.stderr, tt.stderr) {
+			t.Errorf("%v: %+v", tt.args[:2], r)
+		}
+	}
+}
+
+// TestUnreachable fails fast: a person is waiting.
+func TestUnreachable(t *testing.T) {
+	env := envMap(map[string]string{envConnectionString: "Endpoint=http://127.0.0.1:1;AccessKey=" + emulator.DefaultAccessKey, envHub: testHub})
+	start := time.Now()
+	r := runCLI(t, env, "", "send", "all", "hi")
+	if r.code != exitFailure || !strings.Contains(r.stderr, "connection refused") || strings.Count(r.stderr, "\n") != 1 {
+		t.Errorf("%+v", r)
+	}
+	if d := time.Since(start); d > 3*time.Second {
+		t.Errorf("took %s to give up", d)
 	}
 }
 

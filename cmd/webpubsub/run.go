@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"regexp"
 	"strings"
+	"time"
 
 	"github.com/webpubsub-go/sdk/webpubsub"
 )
@@ -56,7 +58,7 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.StringVar(&g.connectionString, "connection-string", g.connectionString, "connection `string` of the service (default $"+envConnectionString+")")
 	fs.StringVar(&g.hub, "hub", g.hub, "`hub` name (default $"+envHub+")")
 	fs.StringVar(&g.output, "output", g.output, "output `format`: text or json")
-	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `level` on stderr: debug, info, warn or error (default info for serve, warn otherwise)")
+	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `level` on stderr: debug, info, warn or error (default info for serve, error otherwise; info shows every REST call)")
 }
 
 // invocation is what a running command sees of the world.
@@ -157,7 +159,7 @@ func (inv *invocation) fail(err error, path string) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := oneLine(strings.TrimPrefix(err.Error(), "webpubsub: "))
+	msg := scrubSecrets(oneLine(strings.TrimPrefix(err.Error(), "webpubsub: ")))
 	var ue *usageError
 	if errors.As(err, &ue) || errors.Is(err, webpubsub.ErrInvalidArgument) {
 		fmt.Fprintf(inv.stderr, "%s: %s (see '%s --help')\n", path, msg, path)
@@ -165,6 +167,23 @@ func (inv *invocation) fail(err error, path string) int {
 	}
 	fmt.Fprintf(inv.stderr, "%s: %s\n", path, msg)
 	return exitFailure
+}
+
+// secretPatterns match what must never reach an error line, even when a
+// user pasted it where an argument was expected: access keys in connection
+// strings, access_token query values, and JWTs.
+var secretPatterns = []*regexp.Regexp{
+	regexp.MustCompile(`(?i)(accesskey=)[^;"'\s]*`),
+	regexp.MustCompile(`(?i)(access_token=)[^&;"'\s]*`),
+	regexp.MustCompile(`()eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`),
+}
+
+// scrubSecrets replaces secrets in s with REDACTED.
+func scrubSecrets(s string) string {
+	for _, re := range secretPatterns {
+		s = re.ReplaceAllString(s, "${1}REDACTED")
+	}
+	return s
 }
 
 // flagError rewords the flag package's errors as usage errors.
@@ -351,12 +370,14 @@ func (inv *invocation) client() (*webpubsub.Client, error) {
 	if err != nil {
 		return nil, err
 	}
-	logger, err := inv.logger(slog.LevelWarn)
+	logger, err := inv.logger(slog.LevelError)
 	if err != nil {
 		return nil, err
 	}
 	c, err := webpubsub.NewClientFromConnectionString(cs, hub,
 		webpubsub.WithLogger(logger),
+		// A person is waiting: retry briefly, and let them run it again.
+		webpubsub.WithRetry(webpubsub.RetryOptions{MaxRetries: 2, RetryDelay: 250 * time.Millisecond, MaxRetryDelay: 5 * time.Second}),
 		webpubsub.WithUserAgent("webpubsub-cli"))
 	if err != nil {
 		return nil, usagef("%v", strings.TrimPrefix(err.Error(), "webpubsub: "))

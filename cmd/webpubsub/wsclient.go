@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/coder/websocket"
 
@@ -47,27 +44,14 @@ type inbound struct {
 // the compact JSON of a json message, the base64 of a binary one.
 func (m inbound) text() string {
 	switch m.DataType {
-	case wire.DataTypeText:
-		var s string
-		if json.Unmarshal(m.Data, &s) == nil {
-			return s
-		}
-	case wire.DataTypeBinary, wire.DataTypeProtobuf:
+	case wire.DataTypeText, wire.DataTypeBinary, wire.DataTypeProtobuf:
+		// A JSON string: the text, or the base64 of the bytes.
 		var s string
 		if json.Unmarshal(m.Data, &s) == nil {
 			return s
 		}
 	}
 	return string(m.Data)
-}
-
-// bytes returns the payload of a binary message.
-func (m inbound) bytes() ([]byte, error) {
-	var s string
-	if err := json.Unmarshal(m.Data, &s); err != nil {
-		return nil, err
-	}
-	return base64.StdEncoding.DecodeString(s)
 }
 
 // line renders a data message on one line: from, group, dataType, data.
@@ -108,7 +92,7 @@ type wsClient struct {
 func dialWebPubSub(ctx context.Context, url string) (*wsClient, error) {
 	conn, _, err := websocket.Dial(ctx, url, &websocket.DialOptions{Subprotocols: []string{wire.SubprotocolJSON}})
 	if err != nil {
-		return nil, fmt.Errorf("connect the WebSocket client: %s", redactTokens(err.Error()))
+		return nil, fmt.Errorf("connect the WebSocket client: %s", scrubSecrets(err.Error()))
 	}
 	if conn.Subprotocol() != wire.SubprotocolJSON {
 		conn.Close(websocket.StatusProtocolError, "subprotocol")
@@ -242,54 +226,8 @@ func (c *wsClient) sendToGroup(ctx context.Context, group, text string) error {
 	return c.request(ctx, map[string]any{"type": wire.TypeSendToGroup, "group": group, "dataType": wire.DataTypeText, "data": text})
 }
 
-// next returns the next message, waiting at most d.
-func (c *wsClient) next(ctx context.Context, d time.Duration) (inbound, error) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case m, ok := <-c.messages:
-		if !ok {
-			return m, c.err()
-		}
-		return m, nil
-	case <-t.C:
-		return inbound{}, fmt.Errorf("nothing arrived within %s", d)
-	case <-ctx.Done():
-		return inbound{}, ctx.Err()
-	}
-}
-
 // close ends the connection normally.
 func (c *wsClient) close() {
 	c.conn.Close(websocket.StatusNormalClosure, "")
 	<-c.done
-}
-
-// redactTokens removes access_token values from a URL inside an error text.
-func redactTokens(s string) string {
-	const key = "access_token="
-	out := []byte{}
-	for {
-		i := indexFold(s, key)
-		if i < 0 {
-			return string(append(out, s...))
-		}
-		out = append(out, s[:i+len(key)]...)
-		out = append(out, "REDACTED"...)
-		s = s[i+len(key):]
-		j := 0
-		for j < len(s) && s[j] != '&' && s[j] != '"' && s[j] != ' ' && s[j] != '\'' {
-			j++
-		}
-		s = s[j:]
-	}
-}
-
-func indexFold(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if strings.EqualFold(s[i:i+len(sub)], sub) {
-			return i
-		}
-	}
-	return -1
 }
