@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/base64"
 	"encoding/json"
+	"flag"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/internal/wire"
@@ -369,6 +371,7 @@ func TestGroupUserConnectionCommands(t *testing.T) {
 		{[]string{"user", "exists", "zed", "--output", "json"}, `{"exists":false}` + "\n"},
 		{[]string{"connection", "exists", bob.connectionID}, "true\n"},
 		{[]string{"connection", "exists", "no-such-connection"}, "false\n"},
+		{[]string{"connection", "exists", "-looks-like-a-flag"}, "false\n"},
 	}
 	for _, st := range steps {
 		r := runCLI(t, s.env(), "", st.args...)
@@ -522,4 +525,49 @@ func jwtClaims(t *testing.T, token string) map[string]any {
 		t.Fatal(err)
 	}
 	return claims
+}
+
+func TestParseInterspersed(t *testing.T) {
+	tests := []struct {
+		args       []string
+		positional []string
+		typ, file  string
+		exclude    []string
+		err        string
+	}{
+		{args: []string{"all", "hi"}, positional: []string{"all", "hi"}, typ: "text"},
+		{args: []string{"group", "g", "hi", "--type", "json"}, positional: []string{"group", "g", "hi"}, typ: "json"},
+		{args: []string{"--type=binary", "all", "-", "--file", "-"}, positional: []string{"all", "-"}, typ: "binary", file: "-"},
+		{args: []string{"connection", "-abc_DEF-1", "hi"}, positional: []string{"connection", "-abc_DEF-1", "hi"}, typ: "text"},
+		{args: []string{"all", "--exclude", "-abc", "-exclude", "--xyz", "x"}, positional: []string{"all", "x"}, typ: "text", exclude: []string{"-abc", "--xyz"}},
+		{args: []string{"all", "--", "--type", "-x"}, positional: []string{"all", "--type", "-x"}, typ: "text"},
+		{args: []string{"all", "--colour", "x"}, err: "flag provided but not defined: -colour"},
+		{args: []string{"all", "--type"}, err: "flag needs an argument: -type"},
+		{args: []string{"all", "-h"}, err: flag.ErrHelp.Error()},
+	}
+	for _, tt := range tests {
+		fs := newFlagSet("t")
+		typ := newChoice(typeText, typeJSON, typeText, typeBinary)
+		fs.Var(typ, "type", "")
+		file := fs.String("file", "", "")
+		var exclude stringList
+		fs.Var(&exclude, "exclude", "")
+		got, err := parseInterspersed(fs, tt.args)
+		if tt.err != "" {
+			if err == nil || err.Error() != tt.err {
+				t.Errorf("%q: error %v, want %q", tt.args, err, tt.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Errorf("%q: %v", tt.args, err)
+			continue
+		}
+		if diff := cmp.Diff(tt.positional, got); diff != "" {
+			t.Errorf("%q: positional (-want +got):\n%s", tt.args, diff)
+		}
+		if typ.value != tt.typ || *file != tt.file || !cmp.Equal([]string(exclude), tt.exclude, cmpopts.EquateEmpty()) {
+			t.Errorf("%q: type %q file %q exclude %q", tt.args, typ.value, *file, exclude)
+		}
+	}
 }

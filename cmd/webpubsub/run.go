@@ -214,25 +214,48 @@ func newFlagSet(name string) *flag.FlagSet {
 }
 
 // parseInterspersed parses flags wherever they appear among the positional
-// arguments, as users of modern command lines expect ("send group g --type
-// json '{}'"). Everything after "--" is positional.
+// arguments, as users of modern command lines expect ("send group g 'hi'
+// --type json"). Everything after "--" is positional. An argument that
+// starts with a single "-" but names no flag of the command is positional
+// too: connection ids may start with "-".
 func parseInterspersed(fs *flag.FlagSet, args []string) ([]string, error) {
 	var positional []string
-	for {
-		if err := fs.Parse(args); err != nil {
+	for len(args) > 0 {
+		a := args[0]
+		if a == "--" {
+			return append(positional, args[1:]...), nil
+		}
+		if !isFlagArg(fs, a) {
+			positional = append(positional, a)
+			args = args[1:]
+			continue
+		}
+		n := 1
+		name, _, hasValue := strings.Cut(strings.TrimLeft(a, "-"), "=")
+		if f := fs.Lookup(name); f != nil && !hasValue && !isBoolFlag(f) && len(args) > 1 {
+			n = 2 // the value is the next argument, whatever it looks like
+		}
+		if err := fs.Parse(args[:n]); err != nil {
 			return nil, err
 		}
-		rest := fs.Args()
-		consumed := len(args) - len(rest)
-		if consumed > 0 && args[consumed-1] == "--" {
-			return append(positional, rest...), nil
-		}
-		if len(rest) == 0 {
-			return positional, nil
-		}
-		positional = append(positional, rest[0])
-		args = rest[1:]
+		args = args[n:]
 	}
+	return positional, nil
+}
+
+// isFlagArg reports whether a is a flag of fs (or help, or an unknown
+// "--name", which Parse then reports).
+func isFlagArg(fs *flag.FlagSet, a string) bool {
+	if len(a) < 2 || a[0] != '-' {
+		return false
+	}
+	name, _, _ := strings.Cut(strings.TrimLeft(a, "-"), "=")
+	return fs.Lookup(name) != nil || isHelpArg(a) || strings.HasPrefix(a, "--")
+}
+
+func isBoolFlag(f *flag.Flag) bool {
+	b, ok := f.Value.(interface{ IsBoolFlag() bool })
+	return ok && b.IsBoolFlag()
 }
 
 func isHelpArg(s string) bool {
