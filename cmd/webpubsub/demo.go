@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -37,12 +38,13 @@ token. Every step checks that each listener received exactly what it should
 (within --step-timeout), and the exit code is 0 only if all of them did.
 
 With --connection-string (or $WEBPUBSUB_CONNECTION_STRING) the same walk runs
-against that service, in --hub (default "demo").
+against that service, in --hub (default: a new hub "demo_<random>", so that
+other clients of the service neither disturb it nor receive its messages).
 
 Examples:
   webpubsub demo
   make demo
-  webpubsub demo --connection-string "$AZURE_CONNECTION_STRING" --hub demo`,
+  webpubsub demo --connection-string "$AZURE_CONNECTION_STRING"`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			stepTimeout := fs.Duration("step-timeout", 5*time.Second, "how long each step may wait for its messages (`duration`)")
 			return func(ctx context.Context, inv *invocation, args []string) error {
@@ -76,11 +78,17 @@ func runDemo(ctx context.Context, inv *invocation, timeout time.Duration) error 
 	if err != nil {
 		return err
 	}
+	embedded := inv.g.connectionString == "" && inv.getenv(envConnectionString) == ""
 	if inv.g.hub == "" && inv.getenv(envHub) == "" {
 		inv.g.hub = demoHub
+		if !embedded {
+			// A hub of its own, so that other clients of a shared service
+			// neither disturb the checks nor receive the demo's messages.
+			inv.g.hub = demoHub + "_" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+		}
 	}
 	target := ""
-	if inv.g.connectionString == "" && inv.getenv(envConnectionString) == "" {
+	if embedded {
 		e, err := emulator.New(emulator.WithLogger(logger))
 		if err != nil {
 			return err

@@ -205,9 +205,11 @@ func TestDemo(t *testing.T) {
 		name string
 		env  func(string) string
 		head string
+		hub  string
 	}{
-		{"embedded", envMap(nil), "Web PubSub demo: a local Web PubSub service at http://127.0.0.1:"},
-		{"connection string", envMap(map[string]string{envConnectionString: s.connStr}), "Web PubSub demo: the service at http://127.0.0.1:"},
+		{"embedded", envMap(nil), "Web PubSub demo: a local Web PubSub service at http://127.0.0.1:", `(started for this demo), hub "demo"` + "\n"},
+		{"connection string", envMap(map[string]string{envConnectionString: s.connStr}), "Web PubSub demo: the service at http://127.0.0.1:", `, hub "demo_`},
+		{"connection string and hub", envMap(map[string]string{envConnectionString: s.connStr, envHub: "walk"}), "Web PubSub demo: the service at http://127.0.0.1:", `, hub "walk"` + "\n"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -217,6 +219,9 @@ func TestDemo(t *testing.T) {
 			}
 			if !strings.HasPrefix(r.stdout, tt.head) {
 				t.Errorf("first line %q, want prefix %q", firstLine(r.stdout), tt.head)
+			}
+			if !strings.Contains(firstLine(r.stdout)+"\n", tt.hub) {
+				t.Errorf("first line %q, want the hub %q", firstLine(r.stdout), tt.hub)
 			}
 			for _, want := range []string{
 				`alice <- from server, json: {"greeting":"hello, everyone"}`,
