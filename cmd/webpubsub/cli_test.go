@@ -282,6 +282,7 @@ func TestHealth(t *testing.T) {
 		{[]string{"health"}, s.env(), "healthy\n"},
 		{[]string{"health", "--output", "json"}, s.env(), `{"healthy":true}` + "\n"},
 		{[]string{"health", "--connection-string", s.connStr}, envMap(nil), "healthy\n"}, // no hub needed
+		{[]string{"--connection-string", s.connStr, "--output", "json", "health"}, envMap(nil), `{"healthy":true}` + "\n"},
 	}
 	for _, tt := range tests {
 		r := runCLI(t, tt.env, "", tt.args...)
@@ -323,6 +324,23 @@ func TestUnreachable(t *testing.T) {
 	}
 	if d := time.Since(start); d > 3*time.Second {
 		t.Errorf("took %s to give up", d)
+	}
+}
+
+// TestLogLevel shows each REST call of the SDK at info, on stderr only.
+func TestLogLevel(t *testing.T) {
+	s := newService(t)
+	r := runCLI(t, s.env(), "", "user", "exists", "alice", "--log-level", "info")
+	if r.code != exitOK || r.stdout != "false\n" {
+		t.Fatalf("%+v", r)
+	}
+	for _, want := range []string{"level=INFO", `msg="webpubsub request"`, "operation=UserExists", "status=404"} {
+		if !strings.Contains(r.stderr, want) {
+			t.Errorf("stderr %q lacks %q", r.stderr, want)
+		}
+	}
+	if r := runCLI(t, s.env(), "", "user", "exists", "alice"); r.stderr != "" {
+		t.Errorf("default level logs %q", r.stderr)
 	}
 }
 

@@ -323,7 +323,11 @@ func printHelp(w io.Writer, path string, cmd *command) {
 		for _, c := range cmd.subs {
 			fmt.Fprintf(&b, "  %-24s %s\n", c.name, c.summary)
 		}
-		fmt.Fprintf(&b, "\nRun '%s COMMAND --help' for a command's flags and examples.\n\n", path)
+		fmt.Fprintf(&b, "\nRun '%s COMMAND --help' for a command's flags and examples", path)
+		if path == "webpubsub" {
+			b.WriteString(" (or 'webpubsub help COMMAND')")
+		}
+		b.WriteString(".\n\n")
 	}
 	if cmd.setup != nil {
 		own := newFlagSet(path)
