@@ -99,10 +99,6 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusForbidden, "Forbidden", err.Error())
 		return
 	}
-	ws, err := e.accept(w, r, echo)
-	if err != nil {
-		return
-	}
 	c := &conn{
 		publishTo:   publishTo,
 		e:           e,
@@ -120,13 +116,32 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 	if kind == protocolReliable {
 		c.reconnToken = randomID(32)
 	}
-	p := e.newPhysical(ws)
+	// Register before the handshake completes, so that a message sent the
+	// moment the client sees its connection open is queued, not missed.
+	p := e.newPhysical(nil)
 	c.phys = p
 	if kind != protocolSimple {
 		p.queue = append(p.queue, c.connectedFrame())
 	}
 	if !e.register(c, claims.groups) {
-		_ = ws.Close(wire.CloseGoingAway, "the service is shutting down")
+		writeError(w, http.StatusServiceUnavailable, "ServiceClosed", "the emulator is shutting down")
+		return
+	}
+	ws, err := e.accept(w, r, echo)
+	if err != nil {
+		c.mu.Lock()
+		c.closed = true
+		c.phys = nil
+		c.mu.Unlock()
+		e.detach(c)
+		return
+	}
+	c.mu.Lock()
+	p.ws = ws
+	replaced := c.phys != p // a recovery won the race with this handshake
+	c.mu.Unlock()
+	if replaced {
+		_ = ws.CloseNow()
 		return
 	}
 	e.opts.logger.Debug("client connected", "hub", hub, "connectionId", c.id, "protocol", kind.String())
@@ -206,7 +221,10 @@ func (e *Emulator) recoverClient(w http.ResponseWriter, r *http.Request, hub, ec
 		c.recoverTimer.Stop()
 		c.recoverTimer = nil
 	}
-	old := c.phys
+	var oldWS *websocket.Conn
+	if c.phys != nil {
+		oldWS = c.phys.ws
+	}
 	p.queue = append(p.queue, c.connectedFrame())
 	for _, f := range c.unacked {
 		p.queue = append(p.queue, f)
@@ -215,8 +233,8 @@ func (e *Emulator) recoverClient(w http.ResponseWriter, r *http.Request, hub, ec
 	c.phys = p
 	p.signal()
 	c.mu.Unlock()
-	if old != nil {
-		_ = old.ws.CloseNow()
+	if oldWS != nil {
+		_ = oldWS.CloseNow()
 	}
 	e.opts.logger.Debug("client recovered", "hub", hub, "connectionId", c.id)
 	c.run(p)
