@@ -28,6 +28,9 @@ type serveConfig struct {
 	AccessKeys []string `json:"accessKeys"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel"`
+	// EventHandlers maps a hub to the URL template of its event handler;
+	// {event} and {hub} in it are replaced.
+	EventHandlers map[string]string `json:"eventHandlers"`
 }
 
 const (
@@ -46,26 +49,34 @@ on stdout; logs go to stderr. Ctrl-C stops it cleanly.
 Without --access-key it uses the well-known key of the official emulator,
 so connection strings written for one work with the other.
 
+--event-handler HUB=URL sends the hub's user events (the "event" messages
+of PubSub clients, the frames of simple WebSocket clients) to your app as
+signed CloudEvents, as the service does; {event} and {hub} in the URL are
+replaced, and the URL must pass the abuse-protection handshake (OPTIONS)
+first. The app's reply goes back to the client. The system events (connect,
+connected, disconnected) are not sent yet.
+
 --config reads a JSON file; flags given on the command line win over it:
-  {"address": "127.0.0.1", "port": 8080, "accessKeys": ["<key>"], "logLevel": "info"}
+  {"address": "127.0.0.1", "port": 8080, "accessKeys": ["<key>"], "logLevel": "info",
+   "eventHandlers": {"chat": "http://localhost:3000/eventhandler/{event}"}}
 
-At --log-level info every REST request and every client connection is
-logged; debug adds connection ids and protocol details. Tokens and keys are
-never logged.
-
-Upstream event handlers (CloudEvents to your app) are not configurable yet:
-the emulator has no upstream dispatcher to wire them to.
+At --log-level info every REST request, client connection and event
+delivery is logged; debug adds connection ids and protocol details. Tokens
+and keys are never logged.
 
 Examples:
   webpubsub serve
   webpubsub serve --port 18080 --log-level debug
   webpubsub serve --address 0.0.0.0 --access-key "$MY_KEY"
+  webpubsub serve --event-handler 'chat=http://localhost:3000/eventhandler/{event}'
   webpubsub serve --config emulator.json`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			address := fs.String("address", defaultServeAddress, "`address` to listen on (0.0.0.0 for every interface)")
 			port := fs.Int("port", defaultServePort, "`port` to listen on (0 picks a free one)")
 			var keys stringList
 			fs.Var(&keys, "access-key", "access `key` that signs tokens; repeat for a secondary key (default: the emulator's well-known key)")
+			var handlers stringList
+			fs.Var(&handlers, "event-handler", "`HUB=URL` of a hub's event handler ({event} and {hub} are replaced); repeatable")
 			configPath := fs.String("config", "", "read settings from this JSON `file`")
 			return func(ctx context.Context, inv *invocation, args []string) error {
 				if err := wantArgs(args); err != nil {
@@ -91,6 +102,21 @@ Examples:
 				}
 				if inv.g.logLevel == "" {
 					inv.g.logLevel = cfg.LogLevel
+				}
+				for hub, template := range cfg.EventHandlers {
+					if err := checkEventHandler(hub, template); err != nil {
+						return err
+					}
+				}
+				for _, spec := range handlers {
+					hub, template, err := parseEventHandler(spec)
+					if err != nil {
+						return err
+					}
+					if cfg.EventHandlers == nil {
+						cfg.EventHandlers = map[string]string{}
+					}
+					cfg.EventHandlers[hub] = template
 				}
 				if *cfg.Port < 0 || *cfg.Port > 65535 {
 					return usagef("port %d: choose 0 to 65535", *cfg.Port)
@@ -131,9 +157,29 @@ func serve(ctx context.Context, inv *invocation, cfg serveConfig, logger *slog.L
 	if len(cfg.AccessKeys) > 0 {
 		opts = append(opts, emulator.WithAccessKeys(cfg.AccessKeys...))
 	}
+	var up *upstream
+	if len(cfg.EventHandlers) > 0 {
+		up = &upstream{
+			handlers:  cfg.EventHandlers,
+			keys:      cfg.AccessKeys,
+			origin:    displayHost(cfg.Address),
+			client:    &http.Client{Timeout: 30 * time.Second},
+			logger:    logger,
+			validated: map[string]bool{},
+		}
+		opts = append(opts, emulator.WithEventHandler(up))
+	}
 	e, err := emulator.New(opts...)
 	if err != nil {
 		return err
+	}
+	if up != nil {
+		if len(up.keys) == 0 {
+			up.keys = []string{e.AccessKey()}
+		}
+		for hub, template := range up.handlers {
+			logger.Info("event handler", "hub", hub, "url", redactURL(template))
+		}
 	}
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(*cfg.Port))
 	var lc net.ListenConfig
