@@ -33,7 +33,10 @@ func TestUsageErrors(t *testing.T) {
 		args   []string
 		stderr string // a part of the error line
 	}{
-		{"unknown command", s.env(), "", []string{"frobnicate"}, `unknown command "frobnicate"`},
+		{"unknown command", s.env(), "", []string{"frobnicate"}, `unknown command "frobnicate"; the commands are: serve, send,`},
+		{"mistyped command", s.env(), "", []string{"sned", "all", "hi"}, `unknown command "sned"; did you mean "send"?`},
+		{"mistyped subcommand", s.env(), "", []string{"group", "exist", "g"}, `unknown subcommand "exist" of webpubsub group; did you mean "exists"?`},
+		{"bad global flag before subcommand", s.env(), "", []string{"group", "--hubb", "x", "exists", "g"}, "unknown flag -hubb"},
 		{"unknown flag", s.env(), "", []string{"send", "all", "--colour", "hi"}, "unknown flag -colour"},
 		{"unknown global flag", s.env(), "", []string{"--colour", "send"}, "unknown flag -colour"},
 		{"flag without value", s.env(), "", []string{"send", "all", "--ttl"}, "flag -ttl needs a value"},
@@ -390,6 +393,7 @@ func TestGroupUserConnectionCommands(t *testing.T) {
 		{[]string{"connection", "exists", bob.connectionID}, "true\n"},
 		{[]string{"connection", "exists", "no-such-connection"}, "false\n"},
 		{[]string{"connection", "exists", "-looks-like-a-flag"}, "false\n"},
+		{[]string{"user", "--output", "json", "exists", "alice"}, `{"exists":true}` + "\n"},
 	}
 	for _, st := range steps {
 		r := runCLI(t, s.env(), "", st.args...)

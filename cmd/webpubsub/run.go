@@ -63,7 +63,6 @@ func (g *globals) register(fs *flag.FlagSet) {
 
 // invocation is what a running command sees of the world.
 type invocation struct {
-	path   string // e.g. "webpubsub group add"
 	g      *globals
 	stdin  io.Reader
 	stdout io.Writer
@@ -86,7 +85,7 @@ func usagef(format string, args ...any) error {
 // read through getenv, so tests drive it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
 	g := &globals{output: "text"}
-	inv := &invocation{path: "webpubsub", g: g, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
+	inv := &invocation{g: g, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := rootCommand()
 
 	fs := newFlagSet("webpubsub")
@@ -109,6 +108,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // dispatch finds the command named by args[0] among parent's subcommands
 // and runs it with the remaining arguments.
 func dispatch(ctx context.Context, inv *invocation, parent *command, path string, args []string) int {
+	if len(args) > 0 && len(args[0]) > 1 && args[0][0] == '-' && !isHelpArg(args[0]) {
+		// Global flags between a command and its subcommand
+		// ("group --hub chat exists lobby").
+		fs := newFlagSet(path)
+		inv.g.register(fs)
+		if err := fs.Parse(args); err != nil {
+			return inv.fail(flagError(err), path)
+		}
+		args = fs.Args()
+	}
 	if len(args) == 0 || isHelpArg(args[0]) {
 		if len(args) == 0 {
 			return inv.fail(usagef("missing subcommand: choose one of %s", subNames(parent)), path)
@@ -117,18 +126,19 @@ func dispatch(ctx context.Context, inv *invocation, parent *command, path string
 		return exitOK
 	}
 	name := args[0]
-	if parent == nil || parent.subs == nil {
-		return inv.fail(usagef("unknown command %q", name), path)
-	}
 	if path == "webpubsub" && name == "help" {
 		return runHelp(inv, parent, args[1:])
 	}
 	cmd := findSub(parent, name)
 	if cmd == nil {
-		if path == "webpubsub" {
-			return inv.fail(usagef("unknown command %q; the commands are: %s", name, subNames(parent)), path)
+		hint := ""
+		if s := suggest(parent, name); s != "" {
+			hint = fmt.Sprintf("did you mean %q? ", s)
 		}
-		return inv.fail(usagef("unknown subcommand %q of %s; choose one of: %s", name, path, subNames(parent)), path)
+		if path == "webpubsub" {
+			return inv.fail(usagef("unknown command %q; %sthe commands are: %s", name, hint, subNames(parent)), path)
+		}
+		return inv.fail(usagef("unknown subcommand %q of %s; %schoose one of: %s", name, path, hint, subNames(parent)), path)
 	}
 	cmdPath := path + " " + cmd.name
 	if cmd.subs != nil {
@@ -149,7 +159,6 @@ func dispatch(ctx context.Context, inv *invocation, parent *command, path string
 	if inv.g.output != "text" && inv.g.output != "json" {
 		return inv.fail(usagef("--output %q: choose text or json", inv.g.output), cmdPath)
 	}
-	inv.path = cmdPath
 	return inv.fail(runner(ctx, inv, positional), cmdPath)
 }
 
@@ -273,6 +282,39 @@ func findSub(parent *command, name string) *command {
 		}
 	}
 	return nil
+}
+
+// suggest returns the subcommand of parent closest to a mistyped name, or
+// "" when none is close.
+func suggest(parent *command, name string) string {
+	best, bestDist := "", 3
+	for _, c := range parent.subs {
+		if d := editDistance(name, c.name); d < bestDist {
+			best, bestDist = c.name, d
+		}
+	}
+	return best
+}
+
+// editDistance is the Levenshtein distance between a and b.
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
 }
 
 func subNames(parent *command) string {
