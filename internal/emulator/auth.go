@@ -150,6 +150,7 @@ type clientClaims struct {
 	hasUser bool
 	roles   []string
 	groups  []string
+	raw     jwt.MapClaims
 }
 
 // authenticateClient verifies a client token for hub. The audience may use
@@ -170,7 +171,7 @@ func (e *Emulator) authenticateClient(r *http.Request, hub string) (clientClaims
 	if !clientAudienceMatches(aud, r.Host, hub) {
 		return clientClaims{}, unauthorized("the token's audience does not match this endpoint: use <scheme>://%s%s%s", r.Host, wire.ClientPathDefault, url.PathEscape(hub))
 	}
-	var cc clientClaims
+	cc := clientClaims{raw: claims}
 	if sub, ok := claims[wire.ClaimSubject]; ok && sub != nil {
 		s, ok := sub.(string)
 		if !ok {

@@ -52,14 +52,16 @@ type conn struct {
 	perms  map[permission]struct{}
 	ended  bool
 
-	mu           sync.Mutex
-	closed       bool // no more deliveries; the connection is ending
-	ackIDs       map[uint64]struct{}
-	lastSeq      uint64
-	unacked      []frame // reliable: sent or pending data not yet acked
-	unackedBytes int
-	phys         *physical
-	recoverTimer *time.Timer
+	mu            sync.Mutex
+	closed        bool // no more deliveries; the connection is ending
+	ackIDs        map[uint64]struct{}
+	lastSeq       uint64
+	unacked       []frame // reliable: sent or pending data not yet acked
+	unackedBytes  int
+	phys          *physical
+	recoverTimer  *time.Timer
+	endReason     string        // why the connection ended, for the LifecycleHandler
+	connectedDone chan struct{} // closed when HandleConnected returned; nil if never called
 }
 
 // physical is one WebSocket carrying a logical connection.
@@ -157,6 +159,7 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
 		return
 	}
 	c.closed = true
+	c.endReason = reason
 	c.unacked, c.unackedBytes = nil, 0
 	if c.recoverTimer != nil {
 		c.recoverTimer.Stop()

@@ -123,7 +123,12 @@ type Event struct {
 // EventHandler handles client events, for example by delivering them as
 // CloudEvents to an upstream application. A non-nil reply is sent back to
 // the client as a server message. An error fails the client's ack with
-// InternalServerError and the error's text.
+// InternalServerError and the error's text (Timeout when the context's
+// deadline passed).
+//
+// An EventHandler that also implements ConnectHandler decides who may
+// connect; one that implements LifecycleHandler is told when connections
+// start and end.
 type EventHandler interface {
 	HandleEvent(ctx context.Context, ev Event) (reply *Payload, err error)
 }

@@ -95,10 +95,18 @@ func (e *Emulator) leaveLocked(h *hubState, c *conn, group string) {
 
 // detach removes a connection from its hub, users and groups.
 func (e *Emulator) detach(c *conn) {
+	if e.detachLocked(c) {
+		e.notifyDisconnected(c)
+	}
+}
+
+// detachLocked does the work of detach under the lock and reports whether
+// the connection was still attached.
+func (e *Emulator) detachLocked(c *conn) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if c.ended {
-		return
+		return false
 	}
 	c.ended = true
 	h := e.hubLocked(c.hub)
@@ -118,6 +126,7 @@ func (e *Emulator) detach(c *conn) {
 		delete(e.hubs, c.hub)
 	}
 	e.opts.logger.Debug("connection ended", "hub", c.hub, "connectionId", c.id)
+	return true
 }
 
 // removeConn detaches a connection that already stopped taking messages.
@@ -126,10 +135,10 @@ func (e *Emulator) removeConn(c *conn) { e.detach(c) }
 // endConn ends a connection for good: it leaves the engine, its client gets
 // a disconnected message (json protocols) and a close frame.
 func (e *Emulator) endConn(c *conn, code websocket.StatusCode, reason string) {
-	e.detach(c)
 	c.mu.Lock()
 	c.closeLocked(code, reason)
 	c.mu.Unlock()
+	e.detach(c)
 }
 
 // lookup returns a live connection.

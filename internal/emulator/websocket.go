@@ -94,13 +94,7 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusUnauthorized, "Unauthorized", err.Error())
 		return
 	}
-	publishTo, err := publishGroup(q, kind, claims.roles)
-	if err != nil {
-		writeError(w, http.StatusForbidden, "Forbidden", err.Error())
-		return
-	}
 	c := &conn{
-		publishTo:   publishTo,
 		e:           e,
 		hub:         hub,
 		id:          randomID(12),
@@ -113,6 +107,17 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		perms:       permissionsFromRoles(claims.roles),
 		ackIDs:      map[uint64]struct{}{},
 	}
+	groups, status, msg := e.runConnect(r, c, claims, offeredSubprotocols(r))
+	if status != 0 {
+		e.opts.logger.Info("client rejected by the connect handler", "hub", hub, "status", status)
+		writeError(w, status, connectErrorCode(status), msg)
+		return
+	}
+	kind, echo = c.kind, c.subprotocol
+	if c.publishTo, err = publishGroup(q, kind, c.roles); err != nil {
+		writeError(w, http.StatusForbidden, "Forbidden", err.Error())
+		return
+	}
 	if kind == protocolReliable {
 		c.reconnToken = randomID(32)
 	}
@@ -123,7 +128,7 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 	if kind != protocolSimple {
 		p.queue = append(p.queue, c.connectedFrame())
 	}
-	if !e.register(c, claims.groups) {
+	if !e.register(c, groups) {
 		writeError(w, http.StatusServiceUnavailable, "ServiceClosed", "the emulator is shutting down")
 		return
 	}
@@ -145,7 +150,18 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	e.opts.logger.Debug("client connected", "hub", hub, "connectionId", c.id, "protocol", kind.String())
+	e.notifyConnected(c)
 	c.run(p)
+}
+
+func connectErrorCode(status int) string {
+	switch status {
+	case http.StatusUnauthorized:
+		return "Unauthorized"
+	case http.StatusForbidden:
+		return "Forbidden"
+	}
+	return "ConnectRejected"
 }
 
 func (c *conn) connectedFrame() frame {
@@ -321,6 +337,9 @@ func (c *conn) physicalGone(p *physical) {
 		return
 	}
 	c.closed = true
+	if c.endReason == "" {
+		c.endReason = "the client closed the connection"
+	}
 	c.mu.Unlock()
 	c.e.detach(c)
 }
