@@ -221,18 +221,6 @@ func (s *testServer) dialURL(u, proto string) *wsClient {
 	return c
 }
 
-// connID returns the connection id of a simple client by asking the server.
-func (s *testServer) onlyConnID(hub string) string {
-	s.t.Helper()
-	s.e.mu.RLock()
-	defer s.e.mu.RUnlock()
-	for id := range s.e.hubs[hub].conns {
-		return id
-	}
-	s.t.Fatal("no connection")
-	return ""
-}
-
 type wsFrame struct {
 	typ  websocket.MessageType
 	data []byte

@@ -32,10 +32,6 @@ func TestSendsReachTheRightClients(t *testing.T) {
 	b := s.connect("hub", clientOpts{user: "bob", subprotocol: "-", groups: []string{"g"}})
 	other := s.connect("other", clientOpts{user: "alice", subprotocol: "-", groups: []string{"g"}})
 
-	type want struct {
-		c   *wsClient
-		msg map[string]any
-	}
 	server := func(dt string, data any) map[string]any {
 		return map[string]any{"type": "message", "from": "server", "dataType": dt, "data": data}
 	}
