@@ -62,6 +62,7 @@ type ConnectError struct {
 	Message    string
 }
 
+// Error returns the message.
 func (e *ConnectError) Error() string { return e.Message }
 
 // LifecycleHandler is told when connections start and end, like the

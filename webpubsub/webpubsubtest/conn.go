@@ -128,6 +128,7 @@ type AckError struct {
 	Message string
 }
 
+// Error names the ack error and its message.
 func (e *AckError) Error() string { return "webpubsubtest: " + e.Name + ": " + e.Message }
 
 // ErrClosed is returned by a Conn whose WebSocket has ended.
