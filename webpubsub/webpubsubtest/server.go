@@ -6,12 +6,14 @@
 // under test at Server.ConnectionString or use Server.Client for a ready
 // *webpubsub.Client; connect WebSocket clients with Server.Connect to assert
 // what the code delivered; read Server.Requests to see which REST calls it
-// made; and make calls fail with Server.InjectFault to test retries and
-// error handling.
+// made and Server.Events to see which client events reached the service;
+// and make calls fail with Server.InjectFault to test retries and error
+// handling.
 package webpubsubtest
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -78,6 +80,7 @@ type Server struct {
 
 	mu       sync.Mutex
 	requests []*Request
+	events   []Event
 	faults   []*faultState
 	closed   bool
 }
@@ -104,7 +107,8 @@ func Start(opts ...Option) (*Server, error) {
 	if c.key == "" {
 		return nil, errors.New("WithAccessKey: the key is empty")
 	}
-	eopts := []emulator.Option{emulator.WithAccessKeys(c.key)}
+	s := &Server{key: c.key}
+	eopts := []emulator.Option{emulator.WithAccessKeys(c.key), emulator.WithEventHandler(emulator.EventHandlerFunc(s.recordEvent))}
 	if c.logger != nil {
 		eopts = append(eopts, emulator.WithLogger(c.logger))
 	}
@@ -115,7 +119,7 @@ func Start(opts ...Option) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Server{emu: emu, key: c.key}
+	s.emu = emu
 	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
 	return s, nil
 }
@@ -177,6 +181,38 @@ func (s *Server) Requests() []Request {
 		out[i].Query = cloneValues(r.Query)
 	}
 	return out
+}
+
+// Event is a client event the server received: an "event" message of a
+// json subprotocol client (acknowledged with success) or a frame of a
+// simple WebSocket client (Name "message").
+type Event struct {
+	Hub          string
+	ConnectionID string
+	UserID       string
+	Name         string
+	DataType     string // "json", "text" or "binary"
+	Data         []byte
+}
+
+// Events returns the client events received so far, oldest first.
+func (s *Server) Events() []Event {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Event, len(s.events))
+	for i, e := range s.events {
+		e.Data = slices.Clone(e.Data)
+		out[i] = e
+	}
+	return out
+}
+
+func (s *Server) recordEvent(_ context.Context, ev emulator.Event) (*emulator.Payload, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.events = append(s.events, Event{Hub: ev.Hub, ConnectionID: ev.ConnectionID, UserID: ev.UserID, Name: ev.Name,
+		DataType: ev.Payload.DataType, Data: slices.Clone(ev.Payload.Data)})
+	return nil, nil
 }
 
 // RequestsFor returns the recorded requests of one operation.

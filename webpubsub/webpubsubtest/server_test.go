@@ -116,6 +116,24 @@ func TestConnClientProtocol(t *testing.T) {
 	if err := a.SendEvent(ctx(t), "evt", webpubsubtest.Text("x")); err != nil {
 		t.Fatal(err)
 	}
+	raw := srv.Connect(t, "hub", "raw", webpubsubtest.WithSubprotocol(webpubsubtest.SubprotocolNone))
+	if err := raw.SendEvent(ctx(t), "", webpubsubtest.Binary([]byte{5})); err != nil {
+		t.Fatal(err)
+	}
+	var events []webpubsubtest.Event
+	for deadline := time.Now().Add(5 * time.Second); len(events) < 2 && time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		events = srv.Events()
+	}
+	if len(events) != 2 {
+		t.Fatalf("events %+v, want 2", events)
+	}
+	wantEvents := []webpubsubtest.Event{
+		{Hub: "hub", ConnectionID: a.ConnectionID(), UserID: "a", Name: "evt", DataType: "text", Data: []byte("x")},
+		{Hub: "hub", ConnectionID: events[len(events)-1].ConnectionID, UserID: "raw", Name: "message", DataType: "binary", Data: []byte{5}},
+	}
+	if diff := cmp.Diff(wantEvents, events); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
 	if err := a.Leave(ctx(t), "g"); err != nil {
 		t.Fatal(err)
 	}
