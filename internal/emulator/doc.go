@@ -26,7 +26,17 @@
 // Behaviour that differs from or goes beyond the official emulator:
 // permissions (grant, revoke, check) are implemented, with token roles
 // counting as granted permissions; messageTtlSeconds is enforced when a
-// message is about to be written; AddUserToGroup affects the user's open
-// connections only; AddConnectionToGroup and GrantPermission answer 404
-// for a connection that is not open.
+// message is about to be written; AddConnectionToGroup and GrantPermission
+// answer 404 for a connection that is not open.
+//
+// User groups are connection-scoped, as on the service (a service
+// maintainer in azure-webpubsub#325; the official emulator does the same):
+// AddUserToGroup adds the connections the user has open at that moment,
+// RemoveUserFromGroup and RemoveUserFromAllGroups remove them, and nothing
+// is remembered for the user. A connection the user opens later joins no
+// group, so an app adds it again (in its connected handler or with the
+// token's groups). A user with no open connection does not exist
+// (UserExists answers false; AddUserToGroup answers 200 and changes
+// nothing, where the official emulator answers 404), and a group exists
+// only while a connection is in it (GroupExists).
 package emulator
