@@ -3,16 +3,29 @@ package webpubsub
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
 
-// sink accepts every request and discards it.
+// The benchmarks here compare the client with the limit it is held to: a
+// bare net/http POST of the same request, signed with one HS256 JWT and
+// nothing else, against the same in-process sink. Run them interleaved and
+// compare with benchstat (see docs/PERFORMANCE.md):
+//
+//	go test -run='^$' -bench='SendToAll|ClientAccessToken' -benchmem -count=6 ./webpubsub
+//
+// Allocation figures include the sink's own allocations (it runs in the
+// same process); bench/cmd/compare measures the client side alone.
+
+// sink accepts every request with 202 and discards its body.
 func sink(b *testing.B) *httptest.Server {
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		_, _ = io.Copy(io.Discard, r.Body)
@@ -22,42 +35,194 @@ func sink(b *testing.B) *httptest.Server {
 	return srv
 }
 
+// benchHTTPClient keeps enough idle connections for every sender in flight;
+// the SDK and the bare loop each get one of their own.
+func benchHTTPClient() *http.Client {
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.MaxIdleConnsPerHost = 64
+	return &http.Client{Transport: tr}
+}
+
+// jsonPayload returns a JSON object of exactly n bytes (n >= 16).
+func jsonPayload(n int) []byte {
+	head := `{"n":12345,"p":"`
+	return []byte(head + strings.Repeat("x", n-len(head)-2) + `"}`)
+}
+
+// payloadSizes are the message sizes the send benchmarks sweep.
+var payloadSizes = []struct {
+	name string
+	n    int
+}{{"100B", 100}, {"4KiB", 4 << 10}, {"64KiB", 64 << 10}, {"1MiB", 1 << 20}}
+
+// inFlight runs send from `senders` goroutines until b.Loop ends; each
+// iteration of b.Loop is one send.
+func inFlight(b *testing.B, senders int, send func() error) {
+	b.Helper()
+	if senders == 1 {
+		for b.Loop() {
+			if err := send(); err != nil {
+				b.Fatal(err)
+			}
+		}
+		return
+	}
+	work := make(chan struct{}, senders)
+	var wg sync.WaitGroup
+	var once sync.Once
+	var firstErr error
+	for range senders {
+		wg.Go(func() {
+			for range work {
+				if err := send(); err != nil {
+					once.Do(func() { firstErr = err })
+				}
+			}
+		})
+	}
+	for b.Loop() {
+		work <- struct{}{}
+	}
+	close(work)
+	wg.Wait()
+	if firstErr != nil {
+		b.Fatal(firstErr)
+	}
+}
+
+// bareSender is the limit: one POST with one HS256 JWT, nothing else.
+func bareSender(hc *http.Client, base string, payload []byte) func() error {
+	u := base + "/api/hubs/chat/:send?api-version=2024-12-01"
+	key := []byte(testKey)
+	return func() error {
+		req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(payload))
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Content-Type", "application/json")
+		now := time.Now()
+		tok, err := jwt.NewWithClaims(jwt.SigningMethodHS256, restClaims{Aud: u, Exp: now.Add(restTokenLifetime).Unix(), Iat: now.Unix()}).SignedString(key)
+		if err != nil {
+			return err
+		}
+		req.Header.Set("Authorization", "Bearer "+tok)
+		resp, err := hc.Do(req)
+		if err != nil {
+			return err
+		}
+		_, _ = io.Copy(io.Discard, resp.Body)
+		_ = resp.Body.Close()
+		if resp.StatusCode != http.StatusAccepted {
+			return fmt.Errorf("status %d", resp.StatusCode)
+		}
+		return nil
+	}
+}
+
+// BenchmarkSendToAll sends JSON messages through the client ("sdk") and
+// through the bare loop ("bare"), one or 32 in flight, for each payload
+// size. The sub-benchmarks interleave, so -count runs alternate them.
 func BenchmarkSendToAll(b *testing.B) {
+	ctx := context.Background()
+	for _, size := range payloadSizes {
+		payload := jsonPayload(size.n)
+		for _, senders := range []int{1, 32} {
+			b.Run(fmt.Sprintf("size=%s/inflight=%d/impl=sdk", size.name, senders), func(b *testing.B) {
+				srv := sink(b)
+				c, err := NewClientFromConnectionString("Endpoint="+srv.URL+";AccessKey="+testKey, "chat", WithHTTPClient(benchHTTPClient()))
+				if err != nil {
+					b.Fatal(err)
+				}
+				b.SetBytes(int64(len(payload)))
+				b.ReportAllocs()
+				inFlight(b, senders, func() error { return c.SendToAll(ctx, RawJSON(payload), nil) })
+			})
+			b.Run(fmt.Sprintf("size=%s/inflight=%d/impl=bare", size.name, senders), func(b *testing.B) {
+				srv := sink(b)
+				b.SetBytes(int64(len(payload)))
+				b.ReportAllocs()
+				inFlight(b, senders, bareSender(benchHTTPClient(), srv.URL, payload))
+			})
+		}
+	}
+}
+
+// BenchmarkSendToAllDefaultClient sends with the client's default
+// *http.Client (no WithHTTPClient), 32 in flight, to show what a user who
+// passes no option gets.
+func BenchmarkSendToAllDefaultClient(b *testing.B) {
 	srv := sink(b)
 	c, err := NewClientFromConnectionString("Endpoint="+srv.URL+";AccessKey="+testKey, "chat")
 	if err != nil {
 		b.Fatal(err)
 	}
 	ctx := context.Background()
-	payload := []byte(`{"hello":"world","n":12345}`)
+	payload := jsonPayload(100)
 	b.ReportAllocs()
-	for b.Loop() {
-		if err := c.SendToAll(ctx, RawJSON(payload), nil); err != nil {
-			b.Fatal(err)
-		}
-	}
+	inFlight(b, 32, func() error { return c.SendToAll(ctx, RawJSON(payload), nil) })
 }
 
-// BenchmarkBarePOSTWithJWT is the floor SendToAll is compared with: one
-// net/http POST signed with one HS256 JWT.
+// BenchmarkBarePOSTWithJWT is the sequential 100-byte limit on its own, kept
+// for comparison with earlier figures.
 func BenchmarkBarePOSTWithJWT(b *testing.B) {
 	srv := sink(b)
-	hc := &http.Client{}
-	u := srv.URL + "/api/hubs/chat/:send?api-version=2024-12-01"
-	payload := []byte(`{"hello":"world","n":12345}`)
-	key := []byte(testKey)
 	b.ReportAllocs()
-	for b.Loop() {
-		req, _ := http.NewRequest(http.MethodPost, u, bytes.NewReader(payload))
-		req.Header.Set("Content-Type", "application/json")
-		now := time.Now()
-		tok, _ := jwt.NewWithClaims(jwt.SigningMethodHS256, restClaims{Aud: u, Exp: now.Add(restTokenLifetime).Unix(), Iat: now.Unix()}).SignedString(key)
-		req.Header.Set("Authorization", "Bearer "+tok)
-		resp, err := hc.Do(req)
+	inFlight(b, 1, bareSender(benchHTTPClient(), srv.URL, jsonPayload(100)))
+}
+
+// clientTokenClaims are the claims of a client access token as a struct:
+// the fastest way to sign them with golang-jwt, the limit for minting.
+type clientTokenClaims struct {
+	Aud  string   `json:"aud"`
+	Iat  int64    `json:"iat"`
+	Exp  int64    `json:"exp"`
+	Sub  string   `json:"sub,omitempty"`
+	Role []string `json:"role,omitempty"`
+}
+
+func (c clientTokenClaims) GetExpirationTime() (*jwt.NumericDate, error) {
+	return jwt.NewNumericDate(time.Unix(c.Exp, 0)), nil
+}
+func (c clientTokenClaims) GetIssuedAt() (*jwt.NumericDate, error) {
+	return jwt.NewNumericDate(time.Unix(c.Iat, 0)), nil
+}
+func (clientTokenClaims) GetNotBefore() (*jwt.NumericDate, error) { return nil, nil }
+func (clientTokenClaims) GetIssuer() (string, error)              { return "", nil }
+func (c clientTokenClaims) GetSubject() (string, error)           { return c.Sub, nil }
+func (c clientTokenClaims) GetAudience() (jwt.ClaimStrings, error) {
+	return jwt.ClaimStrings{c.Aud}, nil
+}
+
+// BenchmarkClientAccessToken mints client access tokens (user id and one
+// role) with the client ("sdk") and with golang-jwt alone ("bare").
+func BenchmarkClientAccessToken(b *testing.B) {
+	ctx := context.Background()
+	b.Run("impl=sdk", func(b *testing.B) {
+		c, err := NewClientFromConnectionString("Endpoint=http://localhost:8080;AccessKey="+testKey, "chat")
 		if err != nil {
 			b.Fatal(err)
 		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-	}
+		opts := &TokenOptions{UserID: "user1", Roles: []string{"webpubsub.joinLeaveGroup"}}
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.ClientAccessToken(ctx, opts); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("impl=bare", func(b *testing.B) {
+		key := []byte(testKey)
+		aud := "http://localhost:8080/client/hubs/chat"
+		b.ReportAllocs()
+		for b.Loop() {
+			now := time.Now()
+			_, err := jwt.NewWithClaims(jwt.SigningMethodHS256, clientTokenClaims{
+				Aud: aud, Iat: now.Unix(), Exp: now.Add(time.Hour).Unix(),
+				Sub: "user1", Role: []string{"webpubsub.joinLeaveGroup"},
+			}).SignedString(key)
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 }
