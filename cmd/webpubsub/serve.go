@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
@@ -31,6 +32,9 @@ type serveConfig struct {
 	// EventHandlers maps a hub to the URL template of its event handler;
 	// {event} and {hub} in it are replaced.
 	EventHandlers map[string]string `json:"eventHandlers"`
+	// SystemEvents are the system events sent to the event handlers:
+	// connect, connected, disconnected. Absent means all three.
+	SystemEvents []string `json:"systemEvents"`
 }
 
 const (
@@ -49,16 +53,18 @@ on stdout; logs go to stderr. Ctrl-C stops it cleanly.
 Without --access-key it uses the well-known key of the official emulator,
 so connection strings written for one work with the other.
 
---event-handler HUB=URL sends the hub's user events (the "event" messages
-of PubSub clients, the frames of simple WebSocket clients) to your app as
-signed CloudEvents, as the service does; {event} and {hub} in the URL are
-replaced, and the URL must pass the abuse-protection handshake (OPTIONS)
-first. The app's reply goes back to the client. The system events (connect,
-connected, disconnected) are not sent yet.
+--event-handler HUB=URL sends the hub's events to your app as signed
+CloudEvents, as the service does: the system events of --system-events
+(connect, which can accept, reshape or reject a client; connected;
+disconnected) and every user event (the "event" messages of PubSub clients,
+the frames of simple WebSocket clients), whose reply goes back to the
+client. {event} and {hub} in the URL are replaced, and the URL must pass
+the abuse-protection handshake (OPTIONS) first.
 
 --config reads a JSON file; flags given on the command line win over it:
   {"address": "127.0.0.1", "port": 8080, "accessKeys": ["<key>"], "logLevel": "info",
-   "eventHandlers": {"chat": "http://localhost:3000/eventhandler/{event}"}}
+   "eventHandlers": {"chat": "http://localhost:3000/eventhandler/{event}"},
+   "systemEvents": ["connect", "connected", "disconnected"]}
 
 At --log-level info every REST request, client connection and event
 delivery is logged; debug adds connection ids and protocol details. Tokens
@@ -77,6 +83,7 @@ Examples:
 			fs.Var(&keys, "access-key", "access `key` that signs tokens; repeat for a secondary key (default: the emulator's well-known key)")
 			var handlers stringList
 			fs.Var(&handlers, "event-handler", "`HUB=URL` of a hub's event handler ({event} and {hub} are replaced); repeatable")
+			systemEvents := fs.String("system-events", strings.Join(systemEventNames, ","), "system `events` sent to the event handlers, comma-separated (\"\" for none)")
 			configPath := fs.String("config", "", "read settings from this JSON `file`")
 			return func(ctx context.Context, inv *invocation, args []string) error {
 				if err := wantArgs(args); err != nil {
@@ -99,6 +106,13 @@ Examples:
 				}
 				if given["access-key"] || len(cfg.AccessKeys) == 0 {
 					cfg.AccessKeys = keys
+				}
+				if given["system-events"] || cfg.SystemEvents == nil {
+					cfg.SystemEvents = strings.Split(*systemEvents, ",")
+				}
+				system, err := parseSystemEvents(strings.Join(cfg.SystemEvents, ","))
+				if err != nil {
+					return err
 				}
 				if inv.g.logLevel == "" {
 					inv.g.logLevel = cfg.LogLevel
@@ -130,7 +144,7 @@ Examples:
 				if err != nil {
 					return err
 				}
-				return serve(ctx, inv, cfg, logger)
+				return serve(ctx, inv, cfg, system, logger)
 			}
 		},
 	}
@@ -152,7 +166,7 @@ func readServeConfig(path string) (serveConfig, error) {
 }
 
 // serve runs the emulator until ctx ends.
-func serve(ctx context.Context, inv *invocation, cfg serveConfig, logger *slog.Logger) error {
+func serve(ctx context.Context, inv *invocation, cfg serveConfig, system map[string]bool, logger *slog.Logger) error {
 	opts := []emulator.Option{emulator.WithLogger(logger)}
 	if len(cfg.AccessKeys) > 0 {
 		opts = append(opts, emulator.WithAccessKeys(cfg.AccessKeys...))
@@ -161,6 +175,7 @@ func serve(ctx context.Context, inv *invocation, cfg serveConfig, logger *slog.L
 	if len(cfg.EventHandlers) > 0 {
 		up = &upstream{
 			handlers:  cfg.EventHandlers,
+			system:    system,
 			keys:      cfg.AccessKeys,
 			origin:    displayHost(cfg.Address),
 			client:    &http.Client{Timeout: 30 * time.Second},

@@ -23,18 +23,40 @@ type seenEvent struct {
 	DataType                                  eventhandler.DataType
 }
 
-// newApp is an app built on the eventhandler package: it checks the
-// signature and origin of every request, records the events and echoes
-// them back.
-func newApp(t *testing.T, key string, origins ...string) (*httptest.Server, func() []seenEvent) {
+// app is an app built on the eventhandler package: it checks the signature
+// and origin of every request, records the events, echoes user events
+// back, puts alice in group "lobby" on connect and refuses mallory.
+type app struct {
+	srv    *httptest.Server
+	mu     sync.Mutex
+	events []seenEvent
+	system []string // "connect alice", "connected alice", "disconnected alice: reason"
+}
+
+func newApp(t *testing.T, key string, origins ...string) *app {
 	t.Helper()
-	var mu sync.Mutex
-	var seen []seenEvent
+	a := &app{}
 	h, err := eventhandler.New(testHub, eventhandler.Handlers{
+		OnConnect: func(ctx context.Context, req *eventhandler.ConnectRequest) (*eventhandler.ConnectResponse, error) {
+			a.record("connect " + strings.Join(req.Claims["sub"], ","))
+			switch req.UserID {
+			case "mallory":
+				return nil, eventhandler.Reject(http.StatusUnauthorized, "mallory is not welcome")
+			case "alice":
+				return &eventhandler.ConnectResponse{Groups: []string{"lobby"}}, nil
+			}
+			return nil, nil
+		},
+		OnConnected: func(ctx context.Context, ev *eventhandler.ConnectedEvent) {
+			a.record("connected " + ev.UserID)
+		},
+		OnDisconnected: func(ctx context.Context, ev *eventhandler.DisconnectedEvent) {
+			a.record("disconnected " + ev.UserID + ": " + ev.Reason)
+		},
 		OnEvent: func(ctx context.Context, ev *eventhandler.UserEvent) (*eventhandler.EventResponse, error) {
-			mu.Lock()
-			seen = append(seen, seenEvent{Hub: ev.Hub, UserID: ev.UserID, EventName: ev.EventName, Subprotocol: ev.Subprotocol, Data: string(ev.Data), DataType: ev.DataType})
-			mu.Unlock()
+			a.mu.Lock()
+			a.events = append(a.events, seenEvent{Hub: ev.Hub, UserID: ev.UserID, EventName: ev.EventName, Subprotocol: ev.Subprotocol, Data: string(ev.Data), DataType: ev.DataType})
+			a.mu.Unlock()
 			if ev.EventName == "quiet" {
 				return nil, nil
 			}
@@ -46,12 +68,38 @@ func newApp(t *testing.T, key string, origins ...string) (*httptest.Server, func
 	}
 	mux := http.NewServeMux()
 	mux.Handle("/eventhandler/", h)
-	srv := httptest.NewServer(mux)
-	t.Cleanup(srv.Close)
-	return srv, func() []seenEvent {
-		mu.Lock()
-		defer mu.Unlock()
-		return append([]seenEvent(nil), seen...)
+	a.srv = httptest.NewServer(mux)
+	t.Cleanup(a.srv.Close)
+	return a
+}
+
+func (a *app) record(s string) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.system = append(a.system, s)
+}
+
+func (a *app) seen() []seenEvent {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]seenEvent(nil), a.events...)
+}
+
+// waitSystem waits until the app recorded want (in this order).
+func (a *app) waitSystem(t *testing.T, want ...string) {
+	t.Helper()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		a.mu.Lock()
+		got := append([]string(nil), a.system...)
+		a.mu.Unlock()
+		if cmp.Equal(want, got) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("system events (-want +got):\n%s", cmp.Diff(want, got))
+		}
+		time.Sleep(5 * time.Millisecond)
 	}
 }
 
@@ -66,6 +114,16 @@ func startServe(t *testing.T, args ...string) (*background, string) {
 // dialAs connects a json.webpubsub.azure.v1 client as user to the service.
 func dialAs(t *testing.T, connStr, user string) *wsClient {
 	t.Helper()
+	ws, err := tryDial(t, connStr, user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(ws.close)
+	return ws
+}
+
+func tryDial(t *testing.T, connStr, user string) (*wsClient, error) {
+	t.Helper()
 	c, err := webpubsub.NewClientFromConnectionString(connStr, testHub)
 	if err != nil {
 		t.Fatal(err)
@@ -76,12 +134,7 @@ func dialAs(t *testing.T, connStr, user string) *wsClient {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ws, err := dialWebPubSub(ctx, tok.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(ws.close)
-	return ws
+	return dialWebPubSub(ctx, tok.URL)
 }
 
 func sendEvent(ws *wsClient, name, dataType string, data any) error {
@@ -101,12 +154,14 @@ func nextMessage(t *testing.T, ws *wsClient) inbound {
 	}
 }
 
-// TestServeEventHandler checks that user events reach an app built on the
-// eventhandler package, signed and validated, and its replies come back.
+// TestServeEventHandler checks that every kind of event reaches an app
+// built on the eventhandler package, signed and validated, and that its
+// answers take effect: connect adds a group or rejects, user events reply.
 func TestServeEventHandler(t *testing.T) {
-	app, seen := newApp(t, emulator.DefaultAccessKey, "127.0.0.1")
-	b, connStr := startServe(t, "--event-handler", testHub+"="+app.URL+"/eventhandler/{event}?code=secret-function-key")
+	a := newApp(t, emulator.DefaultAccessKey, "127.0.0.1")
+	b, connStr := startServe(t, "--event-handler", testHub+"="+a.srv.URL+"/eventhandler/{event}?code=secret-function-key")
 	alice := dialAs(t, connStr, "alice")
+	a.waitSystem(t, "connect alice", "connected alice")
 
 	if err := sendEvent(alice, "greet", wire.DataTypeText, "hello app"); err != nil {
 		t.Fatal(err)
@@ -121,19 +176,54 @@ func TestServeEventHandler(t *testing.T) {
 		{Hub: testHub, UserID: "alice", EventName: "greet", Subprotocol: wire.SubprotocolJSON, Data: "hello app", DataType: eventhandler.DataText},
 		{Hub: testHub, UserID: "alice", EventName: "quiet", Subprotocol: wire.SubprotocolJSON, Data: `{"n":1}`, DataType: eventhandler.DataJSON},
 	}
-	if diff := cmp.Diff(want, seen()); diff != "" {
+	if diff := cmp.Diff(want, a.seen()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)
 	}
-	b.stderr.waitFor(t, `msg="event delivered" hub=chat event=quiet`)
+
+	// The connect answer put alice in group "lobby".
+	env := envMap(map[string]string{envConnectionString: connStr, envHub: testHub})
+	if r := runCLI(t, env, "", "send", "group", "lobby", "for the lobby"); r.code != exitOK {
+		t.Fatal(r)
+	}
+	if got := nextMessage(t, alice).line(); got != `from group "lobby", text: "for the lobby"` {
+		t.Errorf("group message: %s", got)
+	}
+
+	// The app refuses mallory: the handshake fails with its status.
+	if _, err := tryDial(t, connStr, "mallory"); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Errorf("mallory: %v", err)
+	}
+	// Closing alice tells the app why.
+	if r := runCLI(t, env, "", "connection", "close", alice.ConnectionID, "--reason", "bye"); r.code != exitOK {
+		t.Fatal(r)
+	}
+	a.waitSystem(t, "connect alice", "connected alice", "connect mallory", "disconnected alice: bye")
+
 	b.cancel()
 	r := b.wait(t)
-	for _, want := range []string{`msg="event handler validated"`, "/eventhandler/validate?…", "status=204"} {
+	for _, want := range []string{`msg="event handler validated"`, "/eventhandler/validate?…", "event=greet", "event=connect", "status=204"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("log lacks %q:\n%s", want, r.stderr)
 		}
 	}
 	if strings.Contains(r.stderr, "secret-function-key") {
 		t.Errorf("the log shows the URL's query:\n%s", r.stderr)
+	}
+}
+
+// TestServeSystemEvents: --system-events chooses which system events are
+// sent; without connect, the app cannot refuse anyone.
+func TestServeSystemEvents(t *testing.T) {
+	a := newApp(t, emulator.DefaultAccessKey, "127.0.0.1")
+	_, connStr := startServe(t, "--event-handler", testHub+"="+a.srv.URL+"/eventhandler/{event}", "--system-events", "disconnected")
+	dialAs(t, connStr, "mallory") // accepted: no connect event asks the app
+	env := envMap(map[string]string{envConnectionString: connStr, envHub: testHub})
+	if r := runCLI(t, env, "", "user", "close", "mallory", "--reason", "done"); r.code != exitOK {
+		t.Fatal(r)
+	}
+	a.waitSystem(t, "disconnected mallory: done")
+	if r := runCLI(t, envMap(nil), "", "serve", "--system-events", "connect,open"); r.code != exitUsage || !strings.Contains(r.stderr, `system event "open"`) {
+		t.Errorf("bad system event: %+v", r)
 	}
 }
 
@@ -151,14 +241,14 @@ func TestServeEventHandlerRefusals(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			app, seen := newApp(t, tt.appKey, tt.origins...)
-			_, connStr := startServe(t, "--event-handler", testHub+"="+app.URL+"/eventhandler/{event}")
+			a := newApp(t, tt.appKey, tt.origins...)
+			_, connStr := startServe(t, "--event-handler", testHub+"="+a.srv.URL+"/eventhandler/{event}", "--system-events", "")
 			ws := dialAs(t, connStr, "bob")
 			err := sendEvent(ws, "greet", wire.DataTypeText, "hi")
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Errorf("error %v, want %q", err, tt.want)
 			}
-			if got := seen(); len(got) != 0 {
+			if got := a.seen(); len(got) != 0 {
 				t.Errorf("the app's code ran: %+v", got)
 			}
 		})
