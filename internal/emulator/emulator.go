@@ -48,6 +48,7 @@ type options struct {
 	keepAliveTimeout  time.Duration
 	writeTimeout      time.Duration
 	eventHandler      EventHandler
+	upstream          *upstreamOptions // set by WithUpstream*
 }
 
 // Option configures an Emulator.
@@ -124,7 +125,8 @@ type Event struct {
 // CloudEvents to an upstream application. A non-nil reply is sent back to
 // the client as a server message. An error fails the client's ack with
 // InternalServerError and the error's text (Timeout when the context's
-// deadline passed).
+// deadline passed); an error that wraps ErrCloseConnection also ends the
+// connection.
 //
 // An EventHandler that also implements ConnectHandler decides who may
 // connect; one that implements LifecycleHandler is told when connections
@@ -198,6 +200,9 @@ func New(opts ...Option) (*Emulator, error) {
 	case o.keepAlive < 0:
 		return nil, fmt.Errorf("emulator: keep-alive interval %v must not be negative", o.keepAlive)
 	}
+	if err := o.setupUpstream(); err != nil {
+		return nil, err
+	}
 	// A pong may take a moment on a loaded machine: never expect it faster
 	// than minPongTimeout.
 	o.keepAliveTimeout = max(o.keepAlive, minPongTimeout)
@@ -259,6 +264,9 @@ func (e *Emulator) Close() error {
 		<-done
 	}
 	e.cancel()
+	if d, ok := e.opts.eventHandler.(*dispatcher); ok {
+		d.closeIdle()
+	}
 	return nil
 }
 

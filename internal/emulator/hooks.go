@@ -115,6 +115,7 @@ func (e *Emulator) runConnect(r *http.Request, c *conn, cc clientClaims, offered
 			req.Headers[k] = v
 		}
 	}
+	req.Headers["Host"] = []string{r.Host} // net/http keeps it out of r.Header
 	ctx, cancel := context.WithTimeout(r.Context(), eventTimeout)
 	defer cancel()
 	resp, err := h.HandleConnect(ctx, req)

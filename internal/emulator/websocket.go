@@ -471,7 +471,7 @@ func (e *Emulator) clientSendToGroup(c *conn, group string, p Payload, noEcho bo
 }
 
 // handleEvent passes a client event to the EventHandler.
-func (c *conn) handleEvent(ctx context.Context, name string, p Payload, _ *uint64) (string, string) {
+func (c *conn) handleEvent(ctx context.Context, name string, p Payload, ackID *uint64) (string, string) {
 	h := c.e.opts.eventHandler
 	if h == nil {
 		return "", ""
@@ -484,10 +484,17 @@ func (c *conn) handleEvent(ctx context.Context, name string, p Payload, _ *uint6
 	}
 	reply, err := h.HandleEvent(ctx, ev)
 	if err != nil {
+		errName, msg := wire.AckErrorInternal, err.Error()
 		if errors.Is(err, context.DeadlineExceeded) {
-			return wire.AckErrorTimeout, "the event handler did not answer in time"
+			errName, msg = wire.AckErrorTimeout, "the event handler did not answer in time"
 		}
-		return wire.AckErrorInternal, err.Error()
+		if errors.Is(err, ErrCloseConnection) {
+			// The failed ack goes out before the close; the caller's
+			// second ack is dropped because the connection is closed.
+			c.sendAck(ackID, errName, msg)
+			c.e.endConn(c, wire.ClosePolicyViolation, "the event handler failed: "+err.Error())
+		}
+		return errName, msg
 	}
 	if reply != nil {
 		c.deliver(&delivery{from: wire.FromServer, payload: *reply})
