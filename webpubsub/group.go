@@ -195,21 +195,34 @@ type errorString string
 
 func (e errorString) Error() string { return string(e) }
 
-// fetchPage sends one list request and decodes its page.
+// fetchPage sends one list request and decodes its page. A page whose
+// body breaks off (a connection reset or truncated response after the
+// status) is fetched again under the retry policy, as GET is idempotent.
 func (c *Client) fetchPage(ctx context.Context, op string, req *http.Request) (*gen.GroupMemberPagedValues, error) {
-	resp, err := c.pipe.do(ctx, op, req)
-	if err != nil {
-		return nil, err
+	for attempt := 1; ; attempt++ {
+		resp, err := c.pipe.do(ctx, op, req)
+		if err != nil {
+			return nil, err
+		}
+		if resp.StatusCode != http.StatusOK {
+			return nil, newResponseError(op, resp, c.pipe.auth.secrets())
+		}
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBody))
+		discard(resp)
+		if err != nil {
+			if ctx.Err() == nil && attempt <= c.pipe.retry.MaxRetries {
+				if err := c.pipe.sleep(ctx, c.pipe.retry.delay(attempt, nil, c.pipe.now())); err == nil {
+					continue
+				}
+			}
+			return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(req.URL.String()), err: errorString("reading the page: " + unwrapURLError(err).Error())}
+		}
+		var page gen.GroupMemberPagedValues
+		if err := json.Unmarshal(body, &page); err != nil {
+			return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(req.URL.String()), err: errorString("decoding the page: " + err.Error())}
+		}
+		return &page, nil
 	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, newResponseError(op, resp, c.pipe.auth.secrets())
-	}
-	defer discard(resp)
-	var page gen.GroupMemberPagedValues
-	if err := json.NewDecoder(io.LimitReader(resp.Body, maxPageBody)).Decode(&page); err != nil {
-		return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(req.URL.String()), err: errorString("decoding the page: " + err.Error())}
-	}
-	return &page, nil
 }
 
 // nextPageURL turns a nextLink into the URL of the next request. A link
