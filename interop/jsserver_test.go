@@ -5,10 +5,13 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
+	"encoding/pem"
 	"io"
+	"net/http/httptest"
 	"net/url"
 	"os"
 	"os/exec"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -18,6 +21,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/webpubsub/webpubsubtest"
 )
 
@@ -513,4 +517,65 @@ func (c *tokenClient) next(t *testing.T) map[string]any {
 		t.Fatalf("decode %q: %v", b, err)
 	}
 	return m
+}
+
+// TestJSServerSDKWithTokenCredential runs the SDK with a TokenCredential
+// against the emulator over TLS (the SDK sends bearer tokens over https
+// only): getClientAccessToken then asks the service's :generateToken, the
+// one call with the array parameters role and group.
+func TestJSServerSDKWithTokenCredential(t *testing.T) {
+	e, err := emulator.New(emulator.WithUnvalidatedEntraTokens(true))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := httptest.NewTLSServer(e.Handler())
+	t.Cleanup(func() { ts.Close(); _ = e.Close() })
+	ca := filepath.Join(t.TempDir(), "ca.pem")
+	if err := os.WriteFile(ca, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: ts.Certificate().Raw}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	js := startJSServerSDK(t, ts.URL, "chat", "NODE_EXTRA_CA_CERTS="+ca)
+
+	js.ok(map[string]any{"op": "sendToAll", "message": "accepted with an Entra token"})
+
+	r := js.ok(map[string]any{"op": "getClientAccessToken", "options": map[string]any{
+		"userId": "u1", "roles": []string{"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup.g1"},
+		"groups": []string{"g1", "g2"}, "expirationTimeInMinutes": 5, "clientProtocol": "mqtt",
+	}})
+	q := query(t, r)
+	t.Logf("the SDK sent %s", r.Requests[0])
+	wantQuery := url.Values{
+		"api-version": {"2024-12-01"}, "userId": {"u1"}, "minutesToExpire": {"5"}, "clientType": {"mqtt"},
+		"role":  {"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup.g1"},
+		"group": {"g1", "g2"},
+	}
+	if diff := cmp.Diff(wantQuery, q); diff != "" {
+		t.Errorf(":generateToken query (-want +got):\n%s\nraw: %v", diff, r.Requests)
+	}
+	var tok struct{ Token, BaseURL, URL string }
+	if err := json.Unmarshal(r.Result, &tok); err != nil {
+		t.Fatal(err)
+	}
+	wantBase := "wss" + strings.TrimPrefix(ts.URL, "https") + "/clients/mqtt/hubs/chat"
+	if tok.BaseURL != wantBase || tok.URL != wantBase+"?access_token="+tok.Token {
+		t.Errorf("baseUrl %q url %q, want base %q", tok.BaseURL, tok.URL, wantBase)
+	}
+	claims := jwt.MapClaims{}
+	if _, err := jwt.ParseWithClaims(tok.Token, claims, func(*jwt.Token) (any, error) { return []byte(e.AccessKey()), nil },
+		jwt.WithAudience(ts.URL+"/clients/mqtt/hubs/chat"), jwt.WithExpirationRequired()); err != nil {
+		t.Fatalf("token: %v", err)
+	}
+	wantClaims := map[string]any{
+		"sub":             "u1",
+		"role":            []any{"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup.g1"},
+		"webpubsub.group": []any{"g1", "g2"},
+	}
+	for k, want := range wantClaims {
+		if diff := cmp.Diff(want, claims[k]); diff != "" {
+			t.Errorf("claim %s (-want +got):\n%s", k, diff)
+		}
+	}
+	if exp, _ := claims.GetExpirationTime(); exp == nil || time.Until(exp.Time) > 5*time.Minute+time.Second {
+		t.Errorf("exp %v, want within 5 minutes", exp)
+	}
 }

@@ -1,5 +1,9 @@
 // Drives the official server SDK @azure/web-pubsub against the Go emulator.
 // Usage: node server.mjs <connection string> <hub>
+//    or: node server.mjs <https endpoint> <hub>   (Microsoft Entra ID: a
+//        stand-in TokenCredential whose unsigned tokens the emulator takes
+//        with WithUnvalidatedEntraTokens; the SDK sends bearer tokens over
+//        https only)
 // Reads one JSON command a line from stdin ({"op": ..., ...}), runs it and
 // prints one JSON line: {"op", "ok", "result"} or {"op", "ok": false,
 // "error": {status, code, message}}, plus "requests": the method and raw URL
@@ -8,6 +12,17 @@ import { createInterface } from "node:readline";
 import { WebPubSubServiceClient, odata } from "@azure/web-pubsub";
 
 const [connectionString, hub] = process.argv.slice(2);
+
+// entraCredential hands out an unsigned JWT with the service's audience, as
+// a real Entra token would carry.
+const entraCredential = {
+  getToken: async () => {
+    const part = (o) => Buffer.from(JSON.stringify(o)).toString("base64url");
+    const exp = Math.floor(Date.now() / 1000) + 3600;
+    const token = `${part({ alg: "RS256", typ: "JWT" })}.${part({ aud: "https://webpubsub.azure.com", exp })}.c2lnbmF0dXJl`;
+    return { token, expiresOnTimestamp: exp * 1000 };
+  },
+};
 let requests = [];
 const recorder = {
   name: "recordRequests",
@@ -20,11 +35,14 @@ const recorder = {
 // any http:// URL unless allowInsecureConnection is set ("Cannot connect to
 // ... while allowInsecureConnection is false"), so every JS app pointed at a
 // local emulator needs this option.
-const service = new WebPubSubServiceClient(connectionString, hub, {
+const clientOptions = {
   allowInsecureConnection: true,
   additionalPolicies: [{ policy: recorder, position: "perRetry" }],
   retryOptions: { maxRetries: 0 },
-});
+};
+const service = connectionString.startsWith("https://")
+  ? new WebPubSubServiceClient(connectionString, entraCredential, hub, clientOptions)
+  : new WebPubSubServiceClient(connectionString, hub, clientOptions);
 
 // payload turns a command's message into what the SDK takes for its type.
 function payload(cmd) {
