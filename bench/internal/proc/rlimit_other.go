@@ -1,0 +1,5 @@
+//go:build !unix
+
+package proc
+
+func raiseFileLimit() (uint64, error) { return 0, nil }
