@@ -2,73 +2,94 @@ package webpubsub_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log"
 	"net/http"
+	"net/url"
+	"slices"
 	"strings"
 	"time"
 
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
-	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
+	"github.com/coder/websocket"
 
 	"github.com/webpubsub-go/sdk/webpubsub"
+	"github.com/webpubsub-go/sdk/webpubsub/webpubsubtest"
 )
 
-func ExampleNewClientFromConnectionString() {
-	svc := newExampleService()
-	defer svc.Close()
+// The examples run against webpubsubtest, an in-process Web PubSub service.
+// In an application, the connection string comes from the Azure portal
+// (Keys) or from `webpubsub serve`, and the WebSocket clients are browsers
+// or apps.
 
-	// The connection string is in the Azure portal under Keys.
-	client, err := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
+func ExampleNewClientFromConnectionString() {
+	srv, err := webpubsubtest.Start()
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println("hub:", client.Hub())
-	// Output: hub: chat
+	defer srv.Close()
+
+	// Endpoint=https://<name>.webpubsub.azure.com;AccessKey=<key>;Version=1.0;
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	if err := client.CheckHealth(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("hub:", client.Hub(), "api-version:", client.APIVersion())
+	// Output: hub: chat api-version: 2024-12-01
 }
 
 func ExampleNewClient() {
-	svc := newExampleService()
-	defer svc.Close()
+	srv, err := webpubsubtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	listener, err := srv.Dial(ctx, "chat", "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer listener.Close()
 
-	key, err := webpubsub.NewKeyCredential("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH")
+	key, err := webpubsub.NewKeyCredential(srv.AccessKey())
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := webpubsub.NewClient(svc.URL, "chat", key, webpubsub.WithUserAgent("myapp"))
+	client, err := webpubsub.NewClient(srv.URL(), "chat", key, webpubsub.WithUserAgent("myapp"))
 	if err != nil {
 		log.Fatal(err)
 	}
-	if err := client.SendToAll(context.Background(), webpubsub.Text("hello"), nil); err != nil {
+	if err := client.SendToAll(ctx, webpubsub.Text("hello"), nil); err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(svc.last())
+	msg, err := listener.Receive(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(msg.DataType, msg.Text())
 	fmt.Println(key) // never prints the key
 
-	// The key can be rotated while the client is in use.
+	// After the key is regenerated in the portal, rotate it in place; the
+	// client signs its next request with the new key.
 	if err := key.Update("the-regenerated-secondary-key"); err != nil {
 		log.Fatal(err)
 	}
 	// Output:
-	// POST /api/hubs/chat/:send text/plain hello
+	// text hello
 	// webpubsub.KeyCredential([REDACTED])
 }
 
-// fakeEntraCredential stands in for an azidentity credential, such as
-// azidentity.NewDefaultAzureCredential.
-type fakeEntraCredential struct{}
-
-func (fakeEntraCredential) GetToken(_ context.Context, o policy.TokenRequestOptions) (azcore.AccessToken, error) {
-	fmt.Println("token requested for", o.Scopes)
-	return azcore.AccessToken{Token: "entra-access-token", ExpiresOn: time.Now().Add(time.Hour)}, nil
-}
-
 func ExampleNewClient_entra() {
-	svc := newExampleService()
+	svc := startEntraService()
 	defer svc.Close()
 
-	client, err := webpubsub.NewClient(svc.URL, "chat", fakeEntraCredential{})
+	// entraCredential stands in for an azidentity credential, such as
+	// azidentity.NewDefaultAzureCredential(nil).
+	client, err := webpubsub.NewClient(svc.URL, "chat", entraCredential{})
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -83,91 +104,219 @@ func ExampleNewClient_entra() {
 }
 
 func ExampleClient_SendToAll() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, _ := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
+	srv, err := webpubsubtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
 	ctx := context.Background()
+	alice, err := srv.Dial(ctx, "chat", "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer alice.Close()
+	bob, err := srv.Dial(ctx, "chat", "bob")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer bob.Close()
 
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
 	type chatMessage struct {
 		From string `json:"from"`
 		Text string `json:"text"`
 	}
-	err := client.SendToAll(ctx, webpubsub.JSON(chatMessage{From: "system", Text: "welcome"}), &webpubsub.SendToAllOptions{
-		Excluded: []string{"conn-2"},
+	err = client.SendToAll(ctx, webpubsub.JSON(chatMessage{From: "system", Text: "welcome"}), &webpubsub.SendToAllOptions{
+		Excluded: []string{bob.ConnectionID()},
 		TTL:      30 * time.Second,
 	})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(svc.last())
-	// Output: POST /api/hubs/chat/:send application/json {"from":"system","text":"welcome"}
+
+	msg, err := alice.Receive(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var m chatMessage
+	if err := msg.DecodeJSON(&m); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("alice got %s %+v\n", msg.DataType, m)
+	fmt.Println("bob got:", pending(bob))
+	// Output:
+	// alice got json {From:system Text:welcome}
+	// bob got: nothing
 }
 
 func ExampleClient_SendToUser() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, _ := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
-
-	if err := client.SendToUser(context.Background(), "alice", webpubsub.Text("hi Alice"), nil); err != nil {
+	srv, err := webpubsubtest.Start()
+	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(svc.last())
-	// Output: POST /api/hubs/chat/users/alice/:send text/plain hi Alice
+	defer srv.Close()
+	ctx := context.Background()
+	phone, err := srv.Dial(ctx, "chat", "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer phone.Close()
+	laptop, err := srv.Dial(ctx, "chat", "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer laptop.Close()
+
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Every connection of the user receives it.
+	if err := client.SendToUser(ctx, "alice", webpubsub.Text("hi Alice"), nil); err != nil {
+		log.Fatal(err)
+	}
+	for _, c := range []*webpubsubtest.Conn{phone, laptop} {
+		msg, err := c.Receive(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(msg.Text())
+	}
+	// Output:
+	// hi Alice
+	// hi Alice
 }
 
 func ExampleClient_SendToConnection() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, _ := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
-
-	if err := client.SendToConnection(context.Background(), "conn-1", webpubsub.Binary([]byte("\x01\x02")), nil); err != nil {
+	srv, err := webpubsubtest.Start()
+	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Printf("%q\n", svc.last())
-	// Output: "POST /api/hubs/chat/connections/conn-1/:send application/octet-stream \x01\x02"
+	defer srv.Close()
+	ctx := context.Background()
+	device, err := srv.Dial(ctx, "chat", "sensor-7")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer device.Close()
+
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Connection ids come from the connected event (see package eventhandler).
+	err = client.SendToConnection(ctx, device.ConnectionID(), webpubsub.Binary([]byte{0x01, 0x02}), nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	msg, err := device.Receive(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(msg.DataType, msg.Data)
+	// Output: binary [1 2]
 }
 
 func ExampleClient_SendToGroup() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, _ := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
+	srv, err := webpubsubtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	alice, err := srv.Dial(ctx, "chat", "alice", webpubsubtest.WithGroups("room 1"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer alice.Close()
+	bob, err := srv.Dial(ctx, "chat", "bob", webpubsubtest.WithGroups("room 1", "muted"))
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer bob.Close()
 
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
 	// Only the group's connections that are not muted receive it.
 	filter, err := webpubsub.Filter("not({} in groups)", "muted")
 	if err != nil {
 		log.Fatal(err)
 	}
-	err = client.SendToGroup(context.Background(), "room 1", webpubsub.RawJSON([]byte(`{"n":1}`)), &webpubsub.SendToGroupOptions{Filter: filter})
+	err = client.SendToGroup(ctx, "room 1", webpubsub.RawJSON([]byte(`{"n":1}`)), &webpubsub.SendToGroupOptions{Filter: filter})
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(svc.last())
-	// Output: POST /api/hubs/chat/groups/room%201/:send application/json {"n":1}
+	msg, err := alice.Receive(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Printf("alice got %s from %s %q\n", msg.Data, msg.From, msg.Group)
+	fmt.Println("bob got:", pending(bob))
+	// Output:
+	// alice got {"n":1} from group "room 1"
+	// bob got: nothing
 }
 
 func ExampleStream() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, _ := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
-
-	// A strings.Reader (like an *os.File) can seek, so a retried send
-	// sends the same bytes again.
-	large := strings.NewReader(`{"report":"…"}`)
-	if err := client.SendToAll(context.Background(), webpubsub.Stream("application/json", large), nil); err != nil {
+	srv, err := webpubsubtest.Start()
+	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(svc.last())
-	// Output: POST /api/hubs/chat/:send application/json {"report":"…"}
+	defer srv.Close()
+	ctx := context.Background()
+	listener, err := srv.Dial(ctx, "chat", "")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer listener.Close()
+
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A strings.Reader (like an *os.File) can seek, so a retried send
+	// sends the same bytes again.
+	report := strings.NewReader(`{"report":"…"}`)
+	if err := client.SendToAll(ctx, webpubsub.Stream("application/json", report), nil); err != nil {
+		log.Fatal(err)
+	}
+	msg, err := listener.Receive(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(msg.DataType, msg.Text())
+	// Output: json {"report":"…"}
 }
 
 func ExampleClient_Group() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, _ := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
+	srv, err := webpubsubtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
 	ctx := context.Background()
+	alice, err := srv.Dial(ctx, "chat", "alice")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer alice.Close()
+	bob, err := srv.Dial(ctx, "chat", "bob")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer bob.Close()
 
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
 	room := client.Group("room-1")
-	for _, id := range []string{"conn-1", "conn-2"} {
+	for _, id := range []string{alice.ConnectionID(), bob.ConnectionID()} {
 		if err := room.AddConnection(ctx, id); err != nil {
 			log.Fatal(err)
 		}
@@ -175,67 +324,118 @@ func ExampleClient_Group() {
 	if err := room.Send(ctx, webpubsub.Text("hello room"), nil); err != nil {
 		log.Fatal(err)
 	}
-	if err := room.RemoveConnection(ctx, "conn-2"); err != nil {
+	for _, c := range []*webpubsubtest.Conn{alice, bob} {
+		msg, err := c.Receive(ctx)
+		if err != nil {
+			log.Fatal(err)
+		}
+		fmt.Println(c.UserID(), "got", msg.Text())
+	}
+
+	if err := room.RemoveConnection(ctx, bob.ConnectionID()); err != nil {
 		log.Fatal(err)
 	}
 	for m, err := range room.ListConnections(ctx, nil) {
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println("member:", m.ConnectionID, m.UserID)
+		fmt.Println("member:", m.UserID)
 	}
-	// Output: member: conn-1 alice
+	// Output:
+	// alice got hello room
+	// bob got hello room
+	// member: alice
 }
 
 func ExampleClient_ConnectionExists() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, _ := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
+	srv, err := webpubsubtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
 	ctx := context.Background()
+	bob, err := srv.Dial(ctx, "chat", "bob")
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer bob.Close()
 
-	for _, id := range []string{"conn-1", "conn-9"} {
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// A 404 from the service is an answer (false), not an error.
+	for _, id := range []string{bob.ConnectionID(), "no-such-connection"} {
 		ok, err := client.ConnectionExists(ctx, id)
 		if err != nil {
 			log.Fatal(err)
 		}
-		fmt.Println(id, ok)
+		fmt.Println("connection open:", ok)
 	}
-	ok, _ := client.UserExists(ctx, "bob")
-	fmt.Println("bob", ok)
-	ok, _ = client.GroupExists(ctx, "empty-group")
-	fmt.Println("empty-group", ok)
-	// Output:
-	// conn-1 true
-	// conn-9 false
-	// bob true
-	// empty-group false
-}
-
-func ExampleClient_ListConnectionsInGroup() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, _ := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
-	ctx := context.Background()
-	_ = client.AddConnectionToGroup(ctx, "news", "conn-2")
-
-	// Pages are fetched as the loop needs them.
-	for m, err := range client.ListConnectionsInGroup(ctx, "news", &webpubsub.ListConnectionsOptions{PageSize: 100}) {
-		if err != nil {
-			log.Fatal(err)
-		}
-		fmt.Println(m.ConnectionID, m.UserID)
-	}
-	// Output: conn-2 bob
-}
-
-func ExampleClient_ClientAccessToken() {
-	// With an access key the token is signed locally: no request is sent.
-	client, err := webpubsub.NewClientFromConnectionString(
-		"Endpoint=https://example.webpubsub.azure.com;AccessKey=ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH;Version=1.0;", "chat")
+	ok, err := client.UserExists(ctx, "bob")
 	if err != nil {
 		log.Fatal(err)
 	}
-	tok, err := client.ClientAccessToken(context.Background(), &webpubsub.TokenOptions{
+	fmt.Println("bob online:", ok)
+	ok, err = client.GroupExists(ctx, "empty-group")
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("empty-group has connections:", ok)
+	// Output:
+	// connection open: true
+	// connection open: false
+	// bob online: true
+	// empty-group has connections: false
+}
+
+func ExampleClient_ListConnectionsInGroup() {
+	srv, err := webpubsubtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	ctx := context.Background()
+	for _, user := range []string{"carol", "alice", "bob"} {
+		c, err := srv.Dial(ctx, "chat", user, webpubsubtest.WithGroups("news"))
+		if err != nil {
+			log.Fatal(err)
+		}
+		defer c.Close()
+	}
+
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	// Pages (here of 2) are fetched as the loop needs them.
+	var users []string
+	for m, err := range client.ListConnectionsInGroup(ctx, "news", &webpubsub.ListConnectionsOptions{PageSize: 2}) {
+		if err != nil {
+			log.Fatal(err)
+		}
+		users = append(users, m.UserID)
+	}
+	slices.Sort(users) // the service returns members in no particular order
+	fmt.Println(users)
+	// Output: [alice bob carol]
+}
+
+func ExampleClient_ClientAccessToken() {
+	srv, err := webpubsubtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
+	ctx := context.Background()
+
+	// With an access key the token is signed locally: no request is sent.
+	// Hand tok.URL to the browser or app that connects.
+	tok, err := client.ClientAccessToken(ctx, &webpubsub.TokenOptions{
 		UserID: "alice",
 		Roles:  []string{"webpubsub.joinLeaveGroup.room-1", "webpubsub.sendToGroup.room-1"},
 		Groups: []string{"room-1"},
@@ -244,22 +444,45 @@ func ExampleClient_ClientAccessToken() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(tok.BaseURL)
-	fmt.Println(strings.HasPrefix(tok.URL, tok.BaseURL+"?access_token="))
+	ws, _, err := websocket.Dial(ctx, tok.URL, &websocket.DialOptions{Subprotocols: []string{webpubsubtest.SubprotocolJSON}})
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ws.CloseNow()
+	_, data, err := ws.Read(ctx)
+	if err != nil {
+		log.Fatal(err)
+	}
+	var connected struct{ Event, UserID string }
+	if err := json.Unmarshal(data, &connected); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(connected.Event, "as", connected.UserID)
 
-	mqtt, _ := client.ClientAccessToken(context.Background(), &webpubsub.TokenOptions{Protocol: webpubsub.ClientProtocolMQTT})
-	fmt.Println(mqtt.BaseURL)
+	// MQTT and Socket.IO clients have endpoints of their own.
+	mqtt, err := client.ClientAccessToken(ctx, &webpubsub.TokenOptions{Protocol: webpubsub.ClientProtocolMQTT})
+	if err != nil {
+		log.Fatal(err)
+	}
+	u, err := url.Parse(mqtt.BaseURL)
+	if err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println(u.Path)
 	// Output:
-	// wss://example.webpubsub.azure.com/client/hubs/chat
-	// true
-	// wss://example.webpubsub.azure.com/clients/mqtt/hubs/chat
+	// connected as alice
+	// /clients/mqtt/hubs/chat
 }
 
 func ExampleClient_ClientAccessToken_entra() {
-	svc := newExampleService()
+	svc := startEntraService()
 	defer svc.Close()
+
 	// Without a key the service mints the token (POST :generateToken).
-	client, _ := webpubsub.NewClient(svc.URL, "chat", fakeEntraCredential{})
+	client, err := webpubsub.NewClient(svc.URL, "chat", entraCredential{})
+	if err != nil {
+		log.Fatal(err)
+	}
 	tok, err := client.ClientAccessToken(context.Background(), &webpubsub.TokenOptions{UserID: "bob"})
 	if err != nil {
 		log.Fatal(err)
@@ -271,11 +494,17 @@ func ExampleClient_ClientAccessToken_entra() {
 }
 
 func ExampleResponseError() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, _ := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat")
+	srv, err := webpubsubtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
 
-	err := client.AddConnectionToGroup(context.Background(), "room-1", "no-such-connection")
+	err = client.AddConnectionToGroup(context.Background(), "room-1", "no-such-connection")
 	var re *webpubsub.ResponseError
 	if errors.As(err, &re) {
 		fmt.Println(re.Operation, re.StatusCode, re.ErrorCode)
@@ -284,10 +513,13 @@ func ExampleResponseError() {
 }
 
 func ExampleErrInvalidArgument() {
-	client, _ := webpubsub.NewClientFromConnectionString("Endpoint=https://example.webpubsub.azure.com;AccessKey=key-key-key", "chat")
+	client, err := webpubsub.NewClientFromConnectionString("Endpoint=https://example.webpubsub.azure.com;AccessKey=key-key-key", "chat")
+	if err != nil {
+		log.Fatal(err)
+	}
 
 	// Bad input is refused before any request is sent.
-	err := client.SendToUser(context.Background(), "", webpubsub.Text("hi"), nil)
+	err = client.SendToUser(context.Background(), "", webpubsub.Text("hi"), nil)
 	fmt.Println(errors.Is(err, webpubsub.ErrInvalidArgument))
 	fmt.Println(err)
 
@@ -306,7 +538,10 @@ func ExampleFilter() {
 		log.Fatal(err)
 	}
 	fmt.Println(f)
-	f, _ = webpubsub.Filter("userId in {}", []string{"alice", "bob"})
+	f, err = webpubsub.Filter("userId in {}", []string{"alice", "bob"})
+	if err != nil {
+		log.Fatal(err)
+	}
 	fmt.Println(f)
 	// Output:
 	// userId eq 'x'' or ''1'' eq ''1' and 'vip' in groups
@@ -326,15 +561,24 @@ func ExampleParseConnectionString() {
 }
 
 func ExampleWithRetry() {
-	svc := newExampleService()
-	defer svc.Close()
-	client, err := webpubsub.NewClientFromConnectionString(svc.connectionString(), "chat",
-		webpubsub.WithRetry(webpubsub.RetryOptions{MaxRetries: 5, RetryDelay: 200 * time.Millisecond}),
+	srv, err := webpubsubtest.Start()
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	// The service is briefly unavailable: the first two tries get 503.
+	srv.InjectFault(webpubsubtest.Fault{Operation: "GetServiceStatus", Status: http.StatusServiceUnavailable, Count: 2})
+
+	client, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "chat",
+		webpubsub.WithRetry(webpubsub.RetryOptions{MaxRetries: 5, RetryDelay: 50 * time.Millisecond}),
 		webpubsub.WithHTTPClient(&http.Client{Timeout: 10 * time.Second}),
 	)
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(client.CheckHealth(context.Background()))
-	// Output: <nil>
+	if err := client.CheckHealth(context.Background()); err != nil {
+		log.Fatal(err)
+	}
+	fmt.Println("healthy after", len(srv.RequestsFor("GetServiceStatus")), "tries")
+	// Output: healthy after 3 tries
 }
