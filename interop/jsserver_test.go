@@ -52,8 +52,15 @@ type jsError struct {
 func startJSServerSDK(t *testing.T, connectionString, hub string, env ...string) *jsServerSDK {
 	t.Helper()
 	dir := nodeModules(t)
-	if _, err := os.Stat(dir + "/node_modules/@azure/web-pubsub"); err != nil {
-		t.Skip("@azure/web-pubsub is not installed; run npm ci in interop/testdata")
+	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@azure", "web-pubsub")); err != nil {
+		// node_modules predates the server SDK's pin in package.json.
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+		defer cancel()
+		npm := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
+		npm.Dir = dir
+		if out, err := npm.CombinedOutput(); err != nil {
+			t.Skipf("npm ci failed (offline?): %v\n%s", err, out)
+		}
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -116,9 +123,10 @@ func (js *jsServerSDK) ok(cmd map[string]any) jsReply {
 // bool runs an existence or permission check.
 func (js *jsServerSDK) bool(cmd map[string]any) bool {
 	js.t.Helper()
+	r := js.ok(cmd)
 	var v bool
-	if err := json.Unmarshal(js.ok(cmd).Result, &v); err != nil {
-		js.t.Fatalf("%v answered %s: %v", cmd, js.ok(cmd).Result, err)
+	if err := json.Unmarshal(r.Result, &v); err != nil {
+		js.t.Fatalf("%v answered %s: %v", cmd, r.Result, err)
 	}
 	return v
 }
