@@ -295,6 +295,11 @@ func TestJSServerSDK(t *testing.T) {
 			t.Errorf("paging requests %v", r.Requests)
 		}
 
+		// top caps the whole listing, across pages.
+		if l, _ := list(t, "room", map[string]any{"maxPageSize": 2, "top": 3}); len(l.Items) != 3 || !cmp.Equal(l.Pages, []int{2, 1}) {
+			t.Errorf("room with top 3: %+v", l)
+		}
+
 		js.ok(map[string]any{"op": "groupSendToAll", "group": "room", "type": "text", "message": "to-room",
 			"options": map[string]any{"excludedConnections": []string{anon.ConnectionID()}}})
 		js.ok(map[string]any{"op": "groupSendToAll", "group": "lobby", "type": "binary", "message": "AA=="})
