@@ -16,6 +16,19 @@
 //     subprotocols are refused with 400, and the MQTT and Socket.IO client
 //     endpoints are not served (their tokens can still be minted).
 //
+// Event handlers (WithUpstream; ParseUpstreamSetting and LoadUpstreamConfig
+// read settings from a flag or a JSON file) receive client events as the
+// service sends them: CloudEvents in binary content mode, signed with every
+// access key (ce-signature), after the abuse-protection handshake (OPTIONS
+// with WebHook-Request-Origin) of each handler URL. The blocking connect
+// event accepts, rejects (the client's handshake fails with the handler's
+// 400, 401 or 403, other 4xx as 400; with 500 after a 5xx, a timeout or an
+// unreachable handler) or reshapes a client (user id, groups, roles, subprotocol); a user
+// event's answer is sent back to the client as a server message, and a failed
+// user event closes the connection; connected and disconnected failures are
+// only logged. The connection state a handler sets (ce-connectionState) is
+// sent with the connection's later events.
+//
 // Delivery never blocks the engine: every WebSocket has a bounded send
 // queue drained by its own writer goroutine, and a client that falls behind
 // is disconnected (close code 1008). Reliable connections keep their

@@ -42,6 +42,7 @@ type dispatcher struct {
 	keys     []string
 	origin   string // fixed WebHook-Request-Origin; "" to use the client's Host
 	timeout  time.Duration
+	retry    time.Duration // validationRetryInterval, shorter in tests
 	client   *http.Client
 	logger   *slog.Logger
 
@@ -81,6 +82,7 @@ func newDispatcher(settings []UpstreamSetting, keys []string, origin string, tim
 		keys:     keys,
 		origin:   origin,
 		timeout:  timeout,
+		retry:    validationRetryInterval,
 		client: &http.Client{
 			Transport: transport,
 			// The service does not follow redirects: a 3xx is a failure.
@@ -297,7 +299,7 @@ func (d *dispatcher) validate(ctx context.Context, s *UpstreamSetting, hub, orig
 			return nil
 		}
 		d.mu.Lock()
-		stale := time.Since(v.at) >= validationRetryInterval && d.validations[key] == v
+		stale := time.Since(v.at) >= d.retry && d.validations[key] == v
 		if stale {
 			delete(d.validations, key)
 		}

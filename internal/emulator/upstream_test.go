@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -628,5 +629,56 @@ func TestDispatcherLogsFailedNotifications(t *testing.T) {
 	defer mu.Unlock()
 	if !strings.Contains(logs.String(), "status=502") || strings.Contains(logs.String(), "secret") {
 		t.Errorf("logs %q: want the 502 and no query", logs.String())
+	}
+}
+
+func TestDispatcherHandshakeIsSharedAndRetried(t *testing.T) {
+	app := newUpstreamApp(t)
+	app.allow = "nobody.example"
+	d := newTestDispatcher(t, []UpstreamSetting{{Hub: "chat", URLTemplate: app.srv.URL + "/{event}", UserEventPattern: "*"}})
+	d.retry = 200 * time.Millisecond
+	var wg sync.WaitGroup
+	errs := make([]error, 8)
+	for i := range errs {
+		wg.Go(func() {
+			_, errs[i] = d.HandleEvent(context.Background(), textEvent("c1", "e", "x"))
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err == nil || !strings.Contains(err.Error(), "abuse-protection") {
+			t.Errorf("event %d: error %v, want the handshake failure", i, err)
+		}
+	}
+	if options, _ := app.recorded(); len(options) != 1 {
+		t.Errorf("%d OPTIONS for concurrent events, want 1", len(options))
+	}
+	// The app is fixed; after the retry interval the handshake runs again.
+	app.mu.Lock()
+	app.allow = "*"
+	app.mu.Unlock()
+	if _, err := d.HandleEvent(context.Background(), textEvent("c1", "e", "x")); err == nil {
+		t.Error("an event within the retry interval was delivered")
+	}
+	time.Sleep(250 * time.Millisecond)
+	if _, err := d.HandleEvent(context.Background(), textEvent("c1", "e", "x")); err != nil {
+		t.Errorf("after the retry interval: %v", err)
+	}
+	options, posts := app.recorded()
+	if len(options) != 2 || len(posts) != 1 {
+		t.Errorf("%d OPTIONS and %d POSTs, want 2 and 1", len(options), len(posts))
+	}
+}
+
+func TestDispatcherLongErrorBodyIsCut(t *testing.T) {
+	app := newUpstreamApp(t)
+	app.setAnswer(func(w http.ResponseWriter, _ *recordedPost) {
+		w.WriteHeader(http.StatusInternalServerError)
+		_, _ = w.Write([]byte(strings.Repeat("é", 300)))
+	})
+	d := newTestDispatcher(t, []UpstreamSetting{{Hub: "chat", URLTemplate: app.srv.URL + "/{event}", UserEventPattern: "*"}})
+	_, err := d.HandleEvent(context.Background(), textEvent("c1", "e", "x"))
+	if err == nil || !strings.HasSuffix(err.Error(), "…") || len(err.Error()) > 300 || !utf8.ValidString(err.Error()) {
+		t.Errorf("error %q: want a short, valid UTF-8 excerpt", err)
 	}
 }
