@@ -12,6 +12,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -49,6 +50,7 @@ type dispatcher struct {
 	mu          sync.Mutex
 	conns       map[string]*upstreamConn // hub + "\x00" + connection id
 	validations map[string]*validation   // validation URL + "\x00" + origin
+	swept       time.Time                // last sweep of conns for clients that never connected
 }
 
 // upstreamConn is what the dispatcher keeps for one connection.
@@ -258,7 +260,11 @@ func transportError(ctx context.Context, target string, timeout time.Duration, e
 	if errors.As(err, &op) {
 		return &deliveryError{msg: fmt.Sprintf("the event handler %s is unreachable: %s %v", target, op.Op, op.Err)}
 	}
-	return &deliveryError{msg: fmt.Sprintf("the event handler %s failed: %v", target, errors.Unwrap(err))}
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err // the rest of a *url.Error is the whole URL
+	}
+	return &deliveryError{msg: fmt.Sprintf("the event handler %s failed: %v", target, err)}
 }
 
 // validate runs the abuse-protection handshake for the setting's URL once
@@ -423,9 +429,12 @@ func (d *dispatcher) track(hub, id, origin string) {
 	now := time.Now()
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	for k, c := range d.conns {
-		if !c.announced && now.Sub(c.created) > pendingConnectTTL {
-			delete(d.conns, k)
+	if now.Sub(d.swept) > pendingConnectTTL { // a sweep per TTL keeps connects O(1)
+		d.swept = now
+		for k, c := range d.conns {
+			if !c.announced && now.Sub(c.created) > pendingConnectTTL {
+				delete(d.conns, k)
+			}
 		}
 	}
 	d.conns[connKey(hub, id)] = &upstreamConn{origin: origin, created: now}

@@ -682,3 +682,35 @@ func TestDispatcherLongErrorBodyIsCut(t *testing.T) {
 		t.Errorf("error %q: want a short, valid UTF-8 excerpt", err)
 	}
 }
+
+func TestDispatcherForgetsClientsThatNeverConnected(t *testing.T) {
+	d := newTestDispatcher(t, []UpstreamSetting{{Hub: "chat", URLTemplate: "http://127.0.0.1:1/{event}", UserEventPattern: "*"}})
+	ctx := context.Background()
+	for _, id := range []string{"pending", "live"} {
+		if _, err := d.HandleConnect(ctx, ConnectRequest{Hub: "chat", ConnectionID: id}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	d.HandleConnected(ctx, ConnectionInfo{Hub: "chat", ConnectionID: "live"})
+	old := time.Now().Add(-2 * pendingConnectTTL)
+	d.mu.Lock()
+	for _, c := range d.conns {
+		c.created = old
+	}
+	d.swept = old
+	d.mu.Unlock()
+	if _, err := d.HandleConnect(ctx, ConnectRequest{Hub: "chat", ConnectionID: "new"}); err != nil {
+		t.Fatal(err)
+	}
+	d.mu.Lock()
+	var ids []string
+	for _, id := range []string{"pending", "live", "new"} {
+		if d.conns[connKey("chat", id)] != nil {
+			ids = append(ids, id)
+		}
+	}
+	d.mu.Unlock()
+	if diff := cmp.Diff([]string{"live", "new"}, ids); diff != "" {
+		t.Errorf("tracked connections (-want +got):\n%s", diff)
+	}
+}
