@@ -182,54 +182,65 @@ func (a *entraAuthorizer) token(ctx context.Context) (string, error) {
 				return t, nil
 			}
 			a.mu.Unlock()
-			select {
-			case <-wait:
-				a.mu.Lock()
-				err := a.lastErr
-				ok := a.tok.Token != "" && a.now().Before(a.tok.ExpiresOn)
-				t := a.tok.Token
-				a.mu.Unlock()
-				if ok {
-					return t, nil
-				}
-				// The refresher's own context ending is no reason for this
-				// caller to fail: try again, possibly as the refresher.
-				if err != nil && !errors.Is(err, context.Canceled) && !errors.Is(err, context.DeadlineExceeded) {
-					return "", err
-				}
-				continue
-			case <-ctx.Done():
-				return "", ctx.Err()
+			if t, err, again := a.await(ctx, wait); !again {
+				return t, err
 			}
+			continue
 		}
+		// Start the refresh and wait for it like every other caller. It
+		// runs detached from this caller's context, so callers that give
+		// up do not cancel it and cause a new token request each.
 		done := make(chan struct{})
 		a.refreshing = done
 		a.mu.Unlock()
-
-		tok, err := a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{wire.EntraScope}})
-
-		a.mu.Lock()
-		a.refreshing = nil
-		if err == nil && tok.Token == "" {
-			err = errors.New("credential returned an empty token")
+		go a.refresh(context.WithoutCancel(ctx), done)
+		if t, err, again := a.await(ctx, done); !again {
+			return t, err
 		}
-		if err != nil {
-			a.lastErr = &entraError{err: err}
-		} else {
-			a.tok, a.lastErr = tok, nil
-		}
-		close(done)
-		cur, valid := a.tok.Token, a.tok.Token != "" && a.now().Before(a.tok.ExpiresOn)
-		lastErr := a.lastErr
-		a.mu.Unlock()
-		if err != nil {
-			if valid { // the old token still works; try again next time
-				return cur, nil
-			}
-			return "", lastErr
-		}
-		return tok.Token, nil
 	}
+}
+
+// await waits for the refresh that closes done, or for ctx. It returns the
+// token if one is valid, the refresh's error, or again when the refresh
+// itself timed out and the caller should start another.
+func (a *entraAuthorizer) await(ctx context.Context, done <-chan struct{}) (tok string, err error, again bool) {
+	select {
+	case <-done:
+	case <-ctx.Done():
+		return "", ctx.Err(), false
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.tok.Token != "" && a.now().Before(a.tok.ExpiresOn) {
+		return a.tok.Token, nil, false
+	}
+	if a.lastErr != nil && !errors.Is(a.lastErr, context.Canceled) && !errors.Is(a.lastErr, context.DeadlineExceeded) {
+		return "", a.lastErr, false
+	}
+	return "", nil, true
+}
+
+// entraRefreshTimeout bounds one token request of a refresh.
+const entraRefreshTimeout = 30 * time.Second
+
+// refresh asks the credential for a token, stores the outcome and closes
+// done.
+func (a *entraAuthorizer) refresh(ctx context.Context, done chan struct{}) {
+	ctx, cancel := context.WithTimeout(ctx, entraRefreshTimeout)
+	defer cancel()
+	tok, err := a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{wire.EntraScope}})
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.refreshing = nil
+	if err == nil && tok.Token == "" {
+		err = errors.New("credential returned an empty token")
+	}
+	if err != nil {
+		a.lastErr = &entraError{err: err} // the old token, if still valid, stays in use
+	} else {
+		a.tok, a.lastErr = tok, nil
+	}
+	close(done)
 }
 
 // entraError reports a credential failure without echoing any token.

@@ -253,16 +253,20 @@ func TestWithHTTPClientIsCopied(t *testing.T) {
 	f.take()
 }
 
+// TestEntraWaiterSurvivesRefresherCancel: the caller that started a
+// refresh gives up; the refresh goes on (it is detached from that caller's
+// context) and the waiting caller gets its token, with one token request.
 func TestEntraWaiterSurvivesRefresherCancel(t *testing.T) {
 	release := make(chan struct{})
 	var calls atomic.Int32
 	cred := credFunc(func(ctx context.Context, _ policy.TokenRequestOptions) (azcore.AccessToken, error) {
-		if calls.Add(1) == 1 {
-			<-ctx.Done() // the first caller gives up mid-refresh
+		calls.Add(1)
+		select {
+		case <-release:
+			return azcore.AccessToken{Token: "first", ExpiresOn: time.Now().Add(time.Hour)}, nil
+		case <-ctx.Done(): // the first caller's cancel reached the refresh
 			return azcore.AccessToken{}, ctx.Err()
 		}
-		<-release
-		return azcore.AccessToken{Token: "second", ExpiresOn: time.Now().Add(time.Hour)}, nil
 	})
 	a := &entraAuthorizer{cred: cred, now: time.Now}
 	ctx1, cancel1 := context.WithCancel(context.Background())
@@ -279,8 +283,11 @@ func TestEntraWaiterSurvivesRefresherCancel(t *testing.T) {
 		t.Errorf("first caller: %v", err)
 	}
 	close(release)
-	if tok := <-done2; tok != "second" {
+	if tok := <-done2; tok != "first" {
 		t.Errorf("waiter got %q", tok)
+	}
+	if n := calls.Load(); n != 1 {
+		t.Errorf("%d token requests, want 1", n)
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -19,8 +20,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/internal/faultproxy"
 	"github.com/webpubsub-go/sdk/webpubsub"
 	"github.com/webpubsub-go/sdk/webpubsub/webpubsubtest"
@@ -391,4 +395,158 @@ func TestCancelStopsRetries(t *testing.T) {
 		t.Errorf("deadline: %v after %v", err, time.Since(start))
 	}
 	t.Logf("deadline of 100 ms: returned after %v", time.Since(start).Round(10*time.Microsecond))
+}
+
+// countingCredential is an Entra credential that is slow, and fails when
+// err is set.
+type countingCredential struct {
+	calls, running, maxRunning atomic.Int32
+	delay                      time.Duration
+	err                        error
+}
+
+func (c *countingCredential) GetToken(ctx context.Context, _ policy.TokenRequestOptions) (azcore.AccessToken, error) {
+	c.calls.Add(1)
+	n := c.running.Add(1)
+	defer c.running.Add(-1)
+	for m := c.maxRunning.Load(); n > m && !c.maxRunning.CompareAndSwap(m, n); m = c.maxRunning.Load() {
+	}
+	select {
+	case <-time.After(c.delay):
+	case <-ctx.Done():
+		return azcore.AccessToken{}, ctx.Err()
+	}
+	if c.err != nil {
+		return azcore.AccessToken{}, c.err
+	}
+	return azcore.AccessToken{Token: "entra-token", ExpiresOn: time.Now().Add(time.Hour)}, nil
+}
+
+// TestEntraSourceFailingOrSlow runs 100 concurrent calls against a token
+// source that fails, and one that is slower than the callers' deadline:
+// every call gets a clear error, and the source is not stampeded.
+func TestEntraSourceFailingOrSlow(t *testing.T) {
+	var served atomic.Int32
+	svc := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		served.Add(1)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	defer svc.Close()
+	run := func(cred *countingCredential, timeout time.Duration) []error {
+		c, err := webpubsub.NewClient(svc.URL, "hub", cred, webpubsub.WithRetry(fastRetry))
+		if err != nil {
+			t.Fatal(err)
+		}
+		errs := make([]error, 100)
+		var wg sync.WaitGroup
+		for i := range errs {
+			wg.Go(func() {
+				ctx, cancel := context.WithTimeout(context.Background(), timeout)
+				defer cancel()
+				errs[i] = c.SendToAll(ctx, webpubsub.Text("x"), nil)
+			})
+		}
+		wg.Wait()
+		return errs
+	}
+
+	failing := &countingCredential{delay: 100 * time.Millisecond, err: errors.New("AADSTS700016: application not found")}
+	for i, err := range run(failing, 5*time.Second) {
+		if err == nil || !errors.Is(err, failing.err) || !strings.Contains(err.Error(), "Microsoft Entra ID token") {
+			t.Fatalf("call %d: %v, want the credential's error, explained", i, err)
+		}
+	}
+	if n := failing.calls.Load(); n > 5 || failing.maxRunning.Load() != 1 {
+		t.Errorf("100 concurrent calls asked a failing credential %d times", n)
+	}
+	t.Logf("failing credential: 100 calls failed with its error after %d token requests", failing.calls.Load())
+
+	slow := &countingCredential{delay: 500 * time.Millisecond}
+	start := time.Now()
+	for i, err := range run(slow, 100*time.Millisecond) {
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("call %d: %v, want context.DeadlineExceeded", i, err)
+		}
+	}
+	if d := time.Since(start); d > time.Second {
+		t.Errorf("callers with a 100 ms deadline waited %v for a slow credential", d)
+	}
+	// The refresh runs detached from the callers' contexts, so callers
+	// giving up one after another do not each start a token request.
+	if n, m := slow.calls.Load(), slow.maxRunning.Load(); n != 1 || m != 1 {
+		t.Errorf("100 concurrent calls asked a slow credential %d times, %d at once", n, m)
+	}
+	t.Logf("slow credential: 100 calls with a 100 ms deadline returned after %v; %d token request(s)", time.Since(start).Round(time.Millisecond), slow.calls.Load())
+	// The detached refresh finishes and the next call uses its token.
+	for slow.running.Load() != 0 {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if n := served.Load(); n != 0 {
+		t.Errorf("%d requests reached the service without a token", n)
+	}
+}
+
+// TestKeyRotationUnderLoad rotates the access key while 100 goroutines
+// send. The service accepts the old and the new key during the rotation,
+// as Azure does with a primary and a secondary key, so no call may fail.
+func TestKeyRotationUnderLoad(t *testing.T) {
+	const oldKey, newKey = "old-key-0123456789abcdefghijklmnopqrstuv", "new-key-0123456789abcdefghijklmnopqrstuv"
+	emu, err := emulator.New(emulator.WithAccessKeys(oldKey, newKey), emulator.WithKeepAlive(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc := httptest.NewServer(emu.Handler())
+	defer svc.Close()
+	defer emu.Close()
+	key, err := webpubsub.NewKeyCredential(oldKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := webpubsub.NewClient(svc.URL, "hub", key, webpubsub.WithRetry(webpubsub.RetryOptions{MaxRetries: -1}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	const senders, perSender = 100, 10
+	var sent, failed atomic.Int32
+	var wg sync.WaitGroup
+	rotated := make(chan struct{})
+	for g := range senders {
+		wg.Go(func() {
+			for i := range perSender {
+				if i == perSender/2 {
+					<-rotated
+				}
+				if err := c.SendToUser(context.Background(), fmt.Sprintf("user-%d", g), webpubsub.Text("x"), nil); err != nil {
+					failed.Add(1)
+					t.Errorf("sender %d, send %d: %v", g, i, err)
+					return
+				}
+				sent.Add(1)
+			}
+		})
+	}
+	for sent.Load() < senders*perSender/4 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := key.Update(newKey); err != nil {
+		t.Fatal(err)
+	}
+	close(rotated)
+	wg.Wait()
+	if sent.Load() != senders*perSender || failed.Load() != 0 {
+		t.Errorf("%d sent, %d failed", sent.Load(), failed.Load())
+	}
+	// Once the rotation is over and the old key is retired, the client
+	// signs with the new key only.
+	emu2, err := emulator.New(emulator.WithAccessKeys(newKey), emulator.WithKeepAlive(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc2 := httptest.NewServer(emu2.Handler())
+	defer svc2.Close()
+	defer emu2.Close()
+	c2, _ := webpubsub.NewClient(svc2.URL, "hub", key)
+	if err := c2.SendToAll(context.Background(), webpubsub.Text("x"), nil); err != nil {
+		t.Errorf("after retiring the old key: %v", err)
+	}
 }
