@@ -297,8 +297,10 @@ func (o *options) upstreamOpts() *upstreamOptions {
 // id, groups, roles, subprotocol and connection state); a user event's
 // answer goes back to the client as a server message, and a failed user
 // event closes the connection; connected and disconnected failures are only
-// logged. Settings from several calls add up; New checks them. It cannot be
-// combined with WithEventHandler.
+// logged. Settings from several calls add up; New checks them. Without any
+// setting, WithUpstream, WithUpstreamTimeout and WithUpstreamOrigin have no
+// effect, so a command may pass them unconditionally. It cannot be combined
+// with WithEventHandler.
 func WithUpstream(settings ...UpstreamSetting) Option {
 	return func(o *options) {
 		u := o.upstreamOpts()
@@ -331,14 +333,12 @@ func WithUpstreamOrigin(host string) Option {
 // as the event handler.
 func (o *options) setupUpstream() error {
 	u := o.upstream
-	if u == nil {
+	if u == nil || len(u.settings) == 0 {
 		return nil
 	}
 	switch {
 	case o.eventHandler != nil:
 		return errors.New("emulator: WithUpstream and WithEventHandler cannot be combined: pass one of them")
-	case len(u.settings) == 0:
-		return errors.New("emulator: no event handler settings: pass at least one UpstreamSetting to WithUpstream")
 	case u.timeout <= 0:
 		return fmt.Errorf("emulator: upstream timeout %v must be positive", u.timeout)
 	case u.origin == "\x00" || strings.ContainsAny(u.origin, " /\r\n"):

@@ -163,7 +163,6 @@ func TestUpstreamOptionsAreChecked(t *testing.T) {
 		wantErr string
 	}{
 		{"with event handler", []Option{WithUpstream(good), WithEventHandler(EventHandlerFunc(func(context.Context, Event) (*Payload, error) { return nil, nil }))}, "cannot be combined"},
-		{"no settings", []Option{WithUpstreamTimeout(time.Second)}, "at least one UpstreamSetting"},
 		{"zero timeout", []Option{WithUpstream(good), WithUpstreamTimeout(0)}, "must be positive"},
 		{"empty origin", []Option{WithUpstream(good), WithUpstreamOrigin("")}, "WithUpstreamOrigin"},
 		{"bad setting", []Option{WithUpstream(UpstreamSetting{Hub: "chat", URLTemplate: "nope"})}, "not an absolute"},
@@ -183,6 +182,18 @@ func TestUpstreamOptionsAreChecked(t *testing.T) {
 	e, err := New(WithUpstream(good), WithUpstreamOrigin("localhost:8080"), WithUpstreamTimeout(time.Second))
 	if err != nil {
 		t.Fatal(err)
+	}
+	if _, ok := e.opts.eventHandler.(*dispatcher); !ok {
+		t.Errorf("event handler %T, want the dispatcher", e.opts.eventHandler)
+	}
+	_ = e.Close()
+	// Without settings the upstream options change nothing.
+	e, err = New(WithUpstream(), WithUpstreamTimeout(0))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if e.opts.eventHandler != nil {
+		t.Errorf("event handler %T without settings, want none", e.opts.eventHandler)
 	}
 	_ = e.Close()
 }
