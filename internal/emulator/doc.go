@@ -48,8 +48,10 @@
 // RemoveUserFromGroup and RemoveUserFromAllGroups remove them, and nothing
 // is remembered for the user. A connection the user opens later joins no
 // group, so an app adds it again (in its connected handler or with the
-// token's groups). A user with no open connection does not exist
-// (UserExists answers false; AddUserToGroup answers 200 and changes
-// nothing, where the official emulator answers 404), and a group exists
-// only while a connection is in it (GroupExists).
+// token's groups). A user with no open connection does not exist:
+// UserExists answers false and AddUserToGroup answers 404 with
+// x-ms-error-code Warning.User.NotExisted, as the service does
+// (MicrosoftDocs/azure-docs#81677; service logs quoted in
+// Roguelike-Celebration/azure-mud#899). A group exists only while a
+// connection is in it (GroupExists).
 package emulator

@@ -592,7 +592,9 @@ func (a *restAPI) RemoveUserFromGroup(_ context.Context, req gen.RemoveUserFromG
 	return gen.RemoveUserFromGroup204Response{}, nil
 }
 
-// AddUserToGroup adds a user's open connections to a group.
+// AddUserToGroup adds a user's open connections to a group. Like the
+// service, it answers 404 Warning.User.NotExisted when the user has no open
+// connection: nothing is remembered for connections opened later.
 func (a *restAPI) AddUserToGroup(_ context.Context, req gen.AddUserToGroupRequestObject) (gen.AddUserToGroupResponseObject, error) {
 	if err := checkHub(req.Hub); err != nil {
 		return nil, err
@@ -603,6 +605,16 @@ func (a *restAPI) AddUserToGroup(_ context.Context, req gen.AddUserToGroupReques
 	if err := checkID("user id", req.UserID); err != nil {
 		return nil, err
 	}
+	if !a.e.exists(req.Hub, scopeUser, req.UserID) {
+		return nil, userNotFound(req.UserID)
+	}
 	a.e.addToGroups(req.Hub, scopeUser, req.UserID, target{}, []string{req.Group})
 	return gen.AddUserToGroup200Response{}, nil
+}
+
+// userNotFound is the service's answer to AddUserToGroup for a user without
+// an open connection (x-ms-error-code Warning.User.NotExisted).
+func userNotFound(id string) error {
+	return &apiError{status: http.StatusNotFound, code: "Warning.User.NotExisted",
+		message: fmt.Sprintf("user %q has no open connection in this hub: add users to groups once they are connected (for example in the connected event), or give the group in the client's token", id)}
 }

@@ -10,8 +10,8 @@ import (
 // (azure-webpubsub#325): AddUserToGroup, RemoveUserFromGroup and
 // RemoveUserFromAllGroups act on the connections the user has open at that
 // moment. Nothing is remembered for the user, so a connection opened later
-// joins no group, and a user without connections neither "exists" nor makes
-// a group exist.
+// joins no group; a user without connections does not exist, cannot be
+// added to a group (404) and makes no group exist.
 func TestUserGroupMembershipIsConnectionScoped(t *testing.T) {
 	s := newTestServer(t)
 	exists := func(path string) bool {
@@ -38,7 +38,10 @@ func TestUserGroupMembershipIsConnectionScoped(t *testing.T) {
 	}
 
 	t.Run("user without connections", func(t *testing.T) {
-		s.mustStatus(http.StatusOK, http.MethodPut, hubPath("hub", "/users/offline/groups/g0"), nil, "", nil)
+		resp, body := s.call(http.MethodPut, hubPath("hub", "/users/offline/groups/g0"), nil, "", nil)
+		if resp.StatusCode != http.StatusNotFound || errorCode(resp) != "Warning.User.NotExisted" || !contains(string(body), "offline") {
+			t.Errorf("AddUserToGroup of a user without connections: %d %q %s", resp.StatusCode, errorCode(resp), body)
+		}
 		if exists("/users/offline") {
 			t.Error("UserExists: true for a user with no connection")
 		}
