@@ -278,8 +278,13 @@ func TestJSServerSDK(t *testing.T) {
 		if !groupExists("room") {
 			t.Fatal("groupExists(room) = false after addUser")
 		}
+		// A user without connections cannot be added, as on the service.
+		r := js.call(map[string]any{"op": "groupAddUser", "group": "room", "user": "offline"})
+		if r.OK || r.Error.Status != 404 || r.Error.Code != "Warning.User.NotExisted" {
+			t.Errorf("addUser of a user without connections: %+v, want a 404 RestError", r)
+		}
 		js.ok(map[string]any{"op": "groupAddConnection", "group": "room", "connectionId": bob.ConnectionID()})
-		r := js.call(map[string]any{"op": "groupAddConnection", "group": "room", "connectionId": "nope"})
+		r = js.call(map[string]any{"op": "groupAddConnection", "group": "room", "connectionId": "nope"})
 		if r.OK || r.Error.Status != 404 {
 			t.Errorf("addConnection of an unknown connection: %+v, want a 404 RestError", r)
 		}
@@ -486,7 +491,7 @@ func TestJSServerSDK(t *testing.T) {
 	})
 
 	// Every request the SDK made reached a known operation with a 2xx, or
-	// the 404 of a check or of the two deliberate unknown-connection calls.
+	// the 404 of a check or of the deliberate calls for unknown targets.
 	for _, req := range srv.Requests() {
 		if req.Operation == "" || (req.Status >= 300 && req.Status != 404) {
 			t.Errorf("request %s %s?%s: operation %q, status %d", req.Method, req.Path, req.Query.Encode(), req.Operation, req.Status)
