@@ -157,7 +157,7 @@ func TestServeConfig(t *testing.T) {
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.json")
 	key := "ConfigKeyConfigKeyConfigKeyConfigKeyConfig12"
-	if err := os.WriteFile(good, []byte(`{"address":"127.0.0.1","port":0,"accessKeys":["`+key+`"],"logLevel":"warn","eventHandlers":{"chat":"http://127.0.0.1:1/{event}"}}`), 0o600); err != nil {
+	if err := os.WriteFile(good, []byte(`{"address":"127.0.0.1","port":0,"accessKeys":["`+key+`"],"logLevel":"warn","eventHandlers":[{"hub":"chat","urlTemplate":"http://127.0.0.1:1/{event}"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	b := startCLI(t, envMap(nil), "serve", "--config", good, "--output", "json")
@@ -179,11 +179,11 @@ func TestServeConfig(t *testing.T) {
 		t.Errorf("bad config: %+v", r)
 	}
 	badHandler := filepath.Join(dir, "handler.json")
-	if err := os.WriteFile(badHandler, []byte(`{"eventHandlers": {"chat": "localhost:3000"}}`), 0o600); err != nil {
+	if err := os.WriteFile(badHandler, []byte(`{"eventHandlers": [{"hub": "chat", "urlTemplate": "localhost:3000"}]}`), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	r = runCLI(t, envMap(nil), "", "serve", "--config", badHandler)
-	if r.code != exitUsage || !strings.Contains(r.stderr, `event handler for hub "chat": "localhost:3000" is not an http or https URL`) {
+	if r.code != exitUsage || !strings.Contains(r.stderr, "eventHandlers[0]") {
 		t.Errorf("bad event handler: %+v", r)
 	}
 	r = runCLI(t, envMap(nil), "", "serve", "--config", filepath.Join(dir, "missing.json"))

@@ -12,7 +12,6 @@ import (
 	"net/http"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
@@ -29,12 +28,10 @@ type serveConfig struct {
 	AccessKeys []string `json:"accessKeys"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `json:"logLevel"`
-	// EventHandlers maps a hub to the URL template of its event handler;
-	// {event} and {hub} in it are replaced.
-	EventHandlers map[string]string `json:"eventHandlers"`
-	// SystemEvents are the system events sent to the event handlers:
-	// connect, connected, disconnected. Absent means all three.
-	SystemEvents []string `json:"systemEvents"`
+	// EventHandlers is the emulator's list of event handler settings:
+	// [{"hub", "urlTemplate", "userEventPattern", "systemEvents"}], read by
+	// emulator.ParseUpstreamConfig.
+	EventHandlers json.RawMessage `json:"eventHandlers"`
 }
 
 const (
@@ -53,28 +50,30 @@ on stdout; logs go to stderr. Ctrl-C stops it cleanly.
 Without --access-key it uses the well-known key of the official emulator,
 so connection strings written for one work with the other.
 
---event-handler HUB=URL sends the hub's events to your app as signed
-CloudEvents, as the service does: the system events of --system-events
-(connect, which can accept, reshape or reject a client; connected;
-disconnected) and every user event (the "event" messages of PubSub clients,
-the frames of simple WebSocket clients), whose reply goes back to the
-client. {event} and {hub} in the URL are replaced, and the URL must pass
-the abuse-protection handshake (OPTIONS) first.
+--event-handler sends a hub's client events to your app as signed
+CloudEvents, as the service does (repeatable). HUB=URL sends the user
+events; the long form also chooses system events (connect, connected,
+disconnected) and which user events:
+  hub=chat;url=http://localhost:3000/eventhandler/{event};user=*;system=connect,connected,disconnected
+{event} and {hub} in the URL are replaced; the URL must pass the
+abuse-protection handshake (OPTIONS) first. The connect event can accept,
+reshape or reject a client; a user event's reply goes back to the client.
 
 --config reads a JSON file; flags given on the command line win over it:
   {"address": "127.0.0.1", "port": 8080, "accessKeys": ["<key>"], "logLevel": "info",
-   "eventHandlers": {"chat": "http://localhost:3000/eventhandler/{event}"},
-   "systemEvents": ["connect", "connected", "disconnected"]}
+   "eventHandlers": [{"hub": "chat", "urlTemplate": "http://localhost:3000/eventhandler/{event}",
+                      "userEventPattern": "*", "systemEvents": ["connect", "disconnected"]}]}
 
-At --log-level info every REST request, client connection and event
-delivery is logged; debug adds connection ids and protocol details. Tokens
-and keys are never logged.
+At --log-level info every REST request and client connection is logged;
+debug adds connection ids, protocol details and every event delivered to an
+event handler. Tokens and keys are never logged.
 
 Examples:
   webpubsub serve
   webpubsub serve --port 18080 --log-level debug
   webpubsub serve --address 0.0.0.0 --access-key "$MY_KEY"
   webpubsub serve --event-handler 'chat=http://localhost:3000/eventhandler/{event}'
+  webpubsub serve --event-handler 'hub=chat;url=http://localhost:3000/eh;system=connect,disconnected'
   webpubsub serve --config emulator.json`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			address := fs.String("address", defaultServeAddress, "`address` to listen on (0.0.0.0 for every interface)")
@@ -82,8 +81,7 @@ Examples:
 			var keys stringList
 			fs.Var(&keys, "access-key", "access `key` that signs tokens; repeat for a secondary key (default: the emulator's well-known key)")
 			var handlers stringList
-			fs.Var(&handlers, "event-handler", "`HUB=URL` of a hub's event handler ({event} and {hub} are replaced); repeatable")
-			systemEvents := fs.String("system-events", strings.Join(systemEventNames, ","), "system `events` sent to the event handlers, comma-separated (\"\" for none)")
+			fs.Var(&handlers, "event-handler", "event handler `setting`: HUB=URL, or hub=H;url=URL;user=*;system=connect,connected,disconnected; repeatable")
 			configPath := fs.String("config", "", "read settings from this JSON `file`")
 			return func(ctx context.Context, inv *invocation, args []string) error {
 				if err := wantArgs(args); err != nil {
@@ -107,30 +105,8 @@ Examples:
 				if given["access-key"] || len(cfg.AccessKeys) == 0 {
 					cfg.AccessKeys = keys
 				}
-				if given["system-events"] || cfg.SystemEvents == nil {
-					cfg.SystemEvents = strings.Split(*systemEvents, ",")
-				}
-				system, err := parseSystemEvents(strings.Join(cfg.SystemEvents, ","))
-				if err != nil {
-					return err
-				}
 				if inv.g.logLevel == "" {
 					inv.g.logLevel = cfg.LogLevel
-				}
-				for hub, template := range cfg.EventHandlers {
-					if err := checkEventHandler(hub, template); err != nil {
-						return err
-					}
-				}
-				for _, spec := range handlers {
-					hub, template, err := parseEventHandler(spec)
-					if err != nil {
-						return err
-					}
-					if cfg.EventHandlers == nil {
-						cfg.EventHandlers = map[string]string{}
-					}
-					cfg.EventHandlers[hub] = template
 				}
 				if *cfg.Port < 0 || *cfg.Port > 65535 {
 					return usagef("port %d: choose 0 to 65535", *cfg.Port)
@@ -140,11 +116,28 @@ Examples:
 						return usagef("an access key is empty")
 					}
 				}
+				// The first setting that matches an event is used: the
+				// flags' settings come first, so they win over the file's.
+				var upstream []emulator.UpstreamSetting
+				for _, spec := range handlers {
+					setting, err := emulator.ParseUpstreamSetting(spec)
+					if err != nil {
+						return usagef("--event-handler: %v", err)
+					}
+					upstream = append(upstream, setting)
+				}
+				if len(cfg.EventHandlers) > 0 {
+					settings, err := emulator.ParseUpstreamConfig([]byte(`{"eventHandlers":` + string(cfg.EventHandlers) + `}`))
+					if err != nil {
+						return usagef("--config %s: %v", *configPath, err)
+					}
+					upstream = append(upstream, settings...)
+				}
 				logger, err := inv.logger(slog.LevelInfo)
 				if err != nil {
 					return err
 				}
-				return serve(ctx, inv, cfg, system, logger)
+				return serve(ctx, inv, cfg, upstream, logger)
 			}
 		},
 	}
@@ -166,35 +159,20 @@ func readServeConfig(path string) (serveConfig, error) {
 }
 
 // serve runs the emulator until ctx ends.
-func serve(ctx context.Context, inv *invocation, cfg serveConfig, system map[string]bool, logger *slog.Logger) error {
+func serve(ctx context.Context, inv *invocation, cfg serveConfig, upstream []emulator.UpstreamSetting, logger *slog.Logger) error {
 	opts := []emulator.Option{emulator.WithLogger(logger)}
 	if len(cfg.AccessKeys) > 0 {
 		opts = append(opts, emulator.WithAccessKeys(cfg.AccessKeys...))
 	}
-	var up *upstream
-	if len(cfg.EventHandlers) > 0 {
-		up = &upstream{
-			handlers:  cfg.EventHandlers,
-			system:    system,
-			keys:      cfg.AccessKeys,
-			origin:    displayHost(cfg.Address),
-			client:    &http.Client{Timeout: 30 * time.Second},
-			logger:    logger,
-			validated: map[string]bool{},
-		}
-		opts = append(opts, emulator.WithEventHandler(up))
+	if len(upstream) > 0 {
+		opts = append(opts, emulator.WithUpstream(upstream...))
 	}
 	e, err := emulator.New(opts...)
 	if err != nil {
-		return err
+		return usagef("%v", err)
 	}
-	if up != nil {
-		if len(up.keys) == 0 {
-			up.keys = []string{e.AccessKey()}
-		}
-		for hub, template := range up.handlers {
-			logger.Info("event handler", "hub", hub, "url", redactURL(template))
-		}
+	for _, u := range upstream {
+		logger.Info("event handler", "setting", u.String())
 	}
 	addr := net.JoinHostPort(cfg.Address, strconv.Itoa(*cfg.Port))
 	var lc net.ListenConfig

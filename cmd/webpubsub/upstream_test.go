@@ -159,7 +159,8 @@ func nextMessage(t *testing.T, ws *wsClient) inbound {
 // answers take effect: connect adds a group or rejects, user events reply.
 func TestServeEventHandler(t *testing.T) {
 	a := newApp(t, emulator.DefaultAccessKey, "127.0.0.1")
-	b, connStr := startServe(t, "--event-handler", testHub+"="+a.srv.URL+"/eventhandler/{event}?code=secret-function-key")
+	b, connStr := startServe(t, "--log-level", "debug", "--event-handler",
+		"hub="+testHub+";url="+a.srv.URL+"/eventhandler/{event}?code=secret-function-key;system=connect,connected,disconnected")
 	alice := dialAs(t, connStr, "alice")
 	a.waitSystem(t, "connect alice", "connected alice")
 
@@ -201,7 +202,7 @@ func TestServeEventHandler(t *testing.T) {
 
 	b.cancel()
 	r := b.wait(t)
-	for _, want := range []string{`msg="event handler validated"`, "/eventhandler/validate?…", "event=greet", "event=connect", "status=204"} {
+	for _, want := range []string{`msg="event handler"`, `msg="event handler validated"`, "/eventhandler/validate", `msg="event delivered"`, "event=greet", "event=connect"} {
 		if !strings.Contains(r.stderr, want) {
 			t.Errorf("log lacks %q:\n%s", want, r.stderr)
 		}
@@ -211,20 +212,19 @@ func TestServeEventHandler(t *testing.T) {
 	}
 }
 
-// TestServeSystemEvents: --system-events chooses which system events are
-// sent; without connect, the app cannot refuse anyone.
-func TestServeSystemEvents(t *testing.T) {
+// TestServeUserEventsOnly: the short form HUB=URL sends user events only,
+// so the app is not asked about connects and cannot refuse anyone.
+func TestServeUserEventsOnly(t *testing.T) {
 	a := newApp(t, emulator.DefaultAccessKey, "127.0.0.1")
-	_, connStr := startServe(t, "--event-handler", testHub+"="+a.srv.URL+"/eventhandler/{event}", "--system-events", "disconnected")
-	dialAs(t, connStr, "mallory") // accepted: no connect event asks the app
-	env := envMap(map[string]string{envConnectionString: connStr, envHub: testHub})
-	if r := runCLI(t, env, "", "user", "close", "mallory", "--reason", "done"); r.code != exitOK {
-		t.Fatal(r)
+	_, connStr := startServe(t, "--event-handler", testHub+"="+a.srv.URL+"/eventhandler/{event}")
+	mallory := dialAs(t, connStr, "mallory")
+	if err := sendEvent(mallory, "greet", wire.DataTypeText, "hi"); err != nil {
+		t.Fatal(err)
 	}
-	a.waitSystem(t, "disconnected mallory: done")
-	if r := runCLI(t, envMap(nil), "", "serve", "--system-events", "connect,open"); r.code != exitUsage || !strings.Contains(r.stderr, `system event "open"`) {
-		t.Errorf("bad system event: %+v", r)
+	if got := nextMessage(t, mallory).line(); got != `from server, text: "echo: hi"` {
+		t.Errorf("reply: %s", got)
 	}
+	a.waitSystem(t) // none
 }
 
 // TestServeEventHandlerRefusals: a wrong signature and a refused origin
@@ -237,12 +237,12 @@ func TestServeEventHandlerRefusals(t *testing.T) {
 		want    string
 	}{
 		{"wrong key", "AnotherKeyAnotherKeyAnotherKeyAnotherKey1234", []string{"127.0.0.1"}, "InternalServerError: the event handler answered 401"},
-		{"origin not allowed", emulator.DefaultAccessKey, []string{"elsewhere.example"}, "failed the abuse-protection check (OPTIONS answered 403"},
+		{"origin not allowed", emulator.DefaultAccessKey, []string{"elsewhere.example"}, "failed the abuse-protection validation: OPTIONS answered 403"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			a := newApp(t, tt.appKey, tt.origins...)
-			_, connStr := startServe(t, "--event-handler", testHub+"="+a.srv.URL+"/eventhandler/{event}", "--system-events", "")
+			_, connStr := startServe(t, "--event-handler", testHub+"="+a.srv.URL+"/eventhandler/{event}")
 			ws := dialAs(t, connStr, "bob")
 			err := sendEvent(ws, "greet", wire.DataTypeText, "hi")
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -259,14 +259,14 @@ func TestServeEventHandlerFlags(t *testing.T) {
 	tests := []struct {
 		spec, want string
 	}{
-		{"chat", "write HUB=URL"},
-		{"bad-hub=http://x/", `hub "bad-hub": not a hub name`},
-		{"chat=ftp://x/{event}", `"ftp://x/{event}" is not an http or https URL`},
-		{"chat=/relative?code=k", `"/relative?…" is not an http or https URL`},
+		{"chat", "--event-handler: event handler"},
+		{"bad-hub=http://x/", "--event-handler: "},
+		{"chat=ftp://x/{event}", "--event-handler: "},
+		{"hub=chat;url=http://x/;system=open", "--event-handler: "},
 	}
 	for _, tt := range tests {
 		r := runCLI(t, envMap(nil), "", "serve", "--port", "0", "--event-handler", tt.spec)
-		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) {
+		if r.code != exitUsage || !strings.Contains(r.stderr, tt.want) || strings.Count(r.stderr, "\n") != 1 {
 			t.Errorf("%q: %+v", tt.spec, r)
 		}
 	}
