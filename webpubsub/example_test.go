@@ -84,11 +84,12 @@ func ExampleNewClient() {
 }
 
 func ExampleNewClient_entra() {
+	// svc.URL stands in for https://<name>.webpubsub.azure.com, and
+	// entraCredential for an azidentity credential such as
+	// azidentity.NewDefaultAzureCredential(nil).
 	svc := startEntraService()
 	defer svc.Close()
 
-	// entraCredential stands in for an azidentity credential, such as
-	// azidentity.NewDefaultAzureCredential(nil).
 	client, err := webpubsub.NewClient(svc.URL, "chat", entraCredential{})
 	if err != nil {
 		log.Fatal(err)
@@ -475,6 +476,8 @@ func ExampleClient_ClientAccessToken() {
 }
 
 func ExampleClient_ClientAccessToken_entra() {
+	// svc.URL stands in for https://<name>.webpubsub.azure.com, and
+	// entraCredential for an azidentity credential.
 	svc := startEntraService()
 	defer svc.Close()
 
