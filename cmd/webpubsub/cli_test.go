@@ -593,3 +593,72 @@ func TestParseInterspersed(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryCommandRefusesBadInput runs every leaf command with a missing
+// connection string, an invalid hub and an unknown flag. A new command
+// must be added to the table.
+func TestEveryCommandRefusesBadInput(t *testing.T) {
+	s := newService(t)
+	valid := map[string][]string{ // valid arguments for each command
+		"send":                              {"all", "hi"},
+		"listen":                            {"--timeout", "1s"},
+		"group add":                         {"g", "--user", "u"},
+		"group remove":                      {"g", "--user", "u"},
+		"group close":                       {"g"},
+		"group exists":                      {"g"},
+		"group members":                     {"g"},
+		"user exists":                       {"u"},
+		"user close":                        {"u"},
+		"user remove-from-all-groups":       {"u"},
+		"connection exists":                 {"c"},
+		"connection close":                  {"c"},
+		"connection remove-from-all-groups": {"c"},
+		"permission grant":                  {"sendToGroup", "c"},
+		"permission revoke":                 {"sendToGroup", "c"},
+		"permission check":                  {"sendToGroup", "c"},
+		"token":                             {},
+		"health":                            {},
+		"demo":                              {},
+		"serve":                             {"--port", "0"},
+		"version":                           {},
+	}
+	local := map[string]bool{"serve": true, "version": true, "demo": true} // need no connection string
+	var leaves []string
+	var walk func(prefix string, c *command)
+	walk = func(prefix string, c *command) {
+		for _, sub := range c.subs {
+			name := strings.TrimSpace(prefix + " " + sub.name)
+			if sub.subs != nil {
+				walk(name, sub)
+			} else {
+				leaves = append(leaves, name)
+			}
+		}
+	}
+	walk("", rootCommand())
+	for _, leaf := range leaves {
+		args, ok := valid[leaf]
+		if !ok {
+			t.Errorf("command %q has no entry in this test", leaf)
+			continue
+		}
+		cmd := append(strings.Fields(leaf), args...)
+		t.Run(leaf, func(t *testing.T) {
+			r := runCLI(t, s.env(), "", append(cmd, "--no-such-flag")...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "unknown flag -no-such-flag") {
+				t.Errorf("unknown flag: %+v", r)
+			}
+			if local[leaf] {
+				return
+			}
+			r = runCLI(t, envMap(map[string]string{envHub: testHub}), "", cmd...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "no connection string") {
+				t.Errorf("no connection string: %+v", r)
+			}
+			r = runCLI(t, s.env(), "", append(cmd, "--hub", "9lives")...)
+			if r.code != exitUsage || !strings.Contains(r.stderr, "9lives") {
+				t.Errorf("bad hub: %+v", r)
+			}
+		})
+	}
+}

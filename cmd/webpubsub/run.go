@@ -168,7 +168,8 @@ func (inv *invocation) fail(err error, path string) int {
 	if err == nil {
 		return exitOK
 	}
-	msg := scrubSecrets(oneLine(strings.TrimPrefix(err.Error(), "webpubsub: ")))
+	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "webpubsub: "), "invalid argument: ")
+	msg = scrubSecrets(oneLine(msg))
 	var ue *usageError
 	if errors.As(err, &ue) || errors.Is(err, webpubsub.ErrInvalidArgument) {
 		fmt.Fprintf(inv.stderr, "%s: %s (see '%s --help')\n", path, msg, path)
