@@ -767,7 +767,9 @@ type ClientInterface interface {
 
 	// AddUserToGroup Adds a user to a group.
 	//
-	// Every connection of the user joins the group, including connections the user opens later.
+	// Every connection the user has open joins the group. Nothing is stored
+	// for the user: connections it opens later do not join. A user with no
+	// open connection gets 404 with the error code Warning.User.NotExisted.
 	//
 	// Corresponds with PUT /api/hubs/{hub}/users/{userId}/groups/{group} (the `AddUserToGroup` operationId).
 	AddUserToGroup(ctx context.Context, hub Hub, userID UserID, group Group, params *AddUserToGroupParams, reqEditors ...RequestEditorFn) (*http.Response, error)
@@ -1366,7 +1368,9 @@ func (c *Client) RemoveUserFromGroup(ctx context.Context, hub Hub, userID UserID
 
 // AddUserToGroup Adds a user to a group.
 //
-// Every connection of the user joins the group, including connections the user opens later.
+// Every connection the user has open joins the group. Nothing is stored
+// for the user: connections it opens later do not join. A user with no
+// open connection gets 404 with the error code Warning.User.NotExisted.
 //
 // Corresponds with PUT /api/hubs/{hub}/users/{userId}/groups/{group} (the `AddUserToGroup` operationId).
 func (c *Client) AddUserToGroup(ctx context.Context, hub Hub, userID UserID, group Group, params *AddUserToGroupParams, reqEditors ...RequestEditorFn) (*http.Response, error) {
@@ -3760,7 +3764,9 @@ type ClientWithResponsesInterface interface {
 
 	// AddUserToGroupWithResponse Adds a user to a group.
 	//
-	// Every connection of the user joins the group, including connections the user opens later.
+	// Every connection the user has open joins the group. Nothing is stored
+	// for the user: connections it opens later do not join. A user with no
+	// open connection gets 404 with the error code Warning.User.NotExisted.
 	//
 	// Returns a wrapper object for the known response body format(s).
 	//
@@ -5440,7 +5446,9 @@ func (c *ClientWithResponses) RemoveUserFromGroupWithResponse(ctx context.Contex
 
 // AddUserToGroupWithResponse Adds a user to a group.
 //
-// Every connection of the user joins the group, including connections the user opens later.
+// Every connection the user has open joins the group. Nothing is stored
+// for the user: connections it opens later do not join. A user with no
+// open connection gets 404 with the error code Warning.User.NotExisted.
 //
 // Returns a wrapper object for the known response body format(s).
 //

@@ -807,9 +807,13 @@ func (c *Client) RemoveConnectionFromAllGroups(ctx context.Context, connectionID
 	return c.run(ctx, op, req, err)
 }
 
-// AddUserToGroup adds userID, with all its current and future connections,
-// to group (PUT /api/hubs/{hub}/users/{userId}/groups/{group}). Errors:
-// ErrInvalidArgument, *ResponseError.
+// AddUserToGroup adds every connection userID has open to group
+// (PUT /api/hubs/{hub}/users/{userId}/groups/{group}). The service stores
+// nothing for the user: connections it opens later do not join, so add
+// those when they connect (for example from a connected event handler, or
+// with groups in the client access token). A user with no open connection
+// is a *ResponseError with StatusCode 404 and ErrorCode
+// "Warning.User.NotExisted". Errors: ErrInvalidArgument, *ResponseError.
 func (c *Client) AddUserToGroup(ctx context.Context, group, userID string) error {
 	if err := checkCtx(ctx); err != nil {
 		return err
