@@ -12,7 +12,7 @@ FUZZTIME    ?= 20s
 BENCH       ?= .
 BENCHTIME   ?= 1s
 
-.PHONY: check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo
+.PHONY: interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo
 
 ## check: everything CI checks.
 check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check
@@ -71,6 +71,11 @@ fuzz-smoke:
 ## consumer-check: a module that imports only ./webpubsub gets none of our tools.
 consumer-check:
 	bash internal/consumercheck/check.sh
+
+## interop: the interop tests against the official JavaScript packages (needs Node.js and npm;
+## they install pinned versions in interop/testdata). `make unit` runs them too, and skips them without Node.js.
+interop:
+	$(GO) test -race -count=1 -v ./interop/
 
 ## specdiff: compare api/webpubsub.yaml with the official Swagger document.
 specdiff:
