@@ -1,8 +1,12 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"io"
 	"net"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
@@ -280,4 +284,67 @@ func firstErr(errs ...error) error {
 		}
 	}
 	return nil
+}
+
+// TestDemoDetectsWrongDeliveries runs the demo against services that
+// deliver wrongly: every message twice, or a user's messages never. The
+// demo must notice and exit 1 naming the step.
+func TestDemoDetectsWrongDeliveries(t *testing.T) {
+	tests := []struct {
+		name   string
+		wrap   func(next http.Handler) http.Handler
+		stdout string
+	}{
+		{
+			name: "duplicates",
+			wrap: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/:send") {
+						body, _ := io.ReadAll(r.Body)
+						first := r.Clone(r.Context())
+						first.Body = io.NopCloser(bytes.NewReader(body))
+						next.ServeHTTP(httptest.NewRecorder(), first)
+						r.Body = io.NopCloser(bytes.NewReader(body))
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+			stdout: "received an unexpected message: from server, json: {\"greeting\":\"hello, everyone\"}",
+		},
+		{
+			name: "user sends lost",
+			wrap: func(next http.Handler) http.Handler {
+				return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+					if r.Method == http.MethodPost && strings.Contains(r.URL.Path, "/users/") && strings.HasSuffix(r.URL.Path, "/:send") {
+						w.WriteHeader(http.StatusAccepted)
+						return
+					}
+					next.ServeHTTP(w, r)
+				})
+			},
+			stdout: `alice: nothing arrived within 1s; expected from server, text: "just for alice"`,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, err := emulator.New()
+			if err != nil {
+				t.Fatal(err)
+			}
+			srv := httptest.NewServer(tt.wrap(e.Handler()))
+			defer srv.Close()
+			defer e.Close()
+			env := envMap(map[string]string{envConnectionString: "Endpoint=" + srv.URL + ";AccessKey=" + e.AccessKey() + ";", envHub: testHub})
+			r := runCLI(t, env, "", "demo", "--step-timeout", "1s")
+			if r.code != exitFailure {
+				t.Fatalf("exit %d, want %d\n%s", r.code, exitFailure, r.stdout)
+			}
+			if !strings.Contains(r.stdout, "FAILED: ") || !strings.Contains(r.stdout, tt.stdout) {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, r.stdout)
+			}
+			if !strings.Contains(r.stderr, "demo step ") || strings.Count(r.stderr, "\n") != 1 {
+				t.Errorf("stderr %q", r.stderr)
+			}
+		})
+	}
 }
