@@ -67,6 +67,7 @@ type conn struct {
 // physical is one WebSocket carrying a logical connection.
 type physical struct {
 	ws   *websocket.Conn
+	cork *corkConn // under ws; nil only if the handshake was not ours
 	wake chan struct{}
 	done chan struct{}
 
@@ -211,7 +212,19 @@ func (c *conn) recordAck(id uint64) {
 }
 
 // writeLoop writes queued frames to the socket until it ends.
+//
+// A batch is written corked (one system call per 64 KiB instead of one
+// per message), and one timer bounds every write instead of a context per
+// message: the context's Done channel is nil, so coder/websocket arms no
+// timer of its own either. A write that takes longer than writeTimeout, or
+// the end of ctx, closes the socket, which fails the write.
 func (c *conn) writeLoop(ctx context.Context, p *physical) {
+	closeNow := func() { _ = p.ws.CloseNow() }
+	timer := time.AfterFunc(time.Hour, closeNow)
+	timer.Stop()
+	defer timer.Stop()
+	defer context.AfterFunc(ctx, closeNow)()
+	wctx := context.WithoutCancel(ctx)
 	for {
 		select {
 		case <-p.wake:
@@ -224,6 +237,9 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 		req := p.closeReq
 		c.mu.Unlock()
 		now := time.Now()
+		if p.cork != nil && len(batch) > 1 {
+			p.cork.cork()
+		}
 		for _, f := range batch {
 			if !f.expires.IsZero() && now.After(f.expires) {
 				continue
@@ -232,9 +248,18 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 			if f.binary {
 				typ = websocket.MessageBinary
 			}
-			wctx, cancel := context.WithTimeout(ctx, c.e.opts.writeTimeout)
+			timer.Reset(c.e.opts.writeTimeout)
 			err := p.ws.Write(wctx, typ, f.data)
-			cancel()
+			timer.Stop()
+			if err != nil {
+				_ = p.ws.CloseNow()
+				return
+			}
+		}
+		if p.cork != nil {
+			timer.Reset(c.e.opts.writeTimeout)
+			err := p.cork.uncork()
+			timer.Stop()
 			if err != nil {
 				_ = p.ws.CloseNow()
 				return

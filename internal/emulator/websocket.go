@@ -132,7 +132,7 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		writeError(w, http.StatusServiceUnavailable, "ServiceClosed", "the emulator is shutting down")
 		return
 	}
-	ws, err := e.accept(w, r, echo)
+	ws, cork, err := e.accept(w, r, echo)
 	if err != nil {
 		c.mu.Lock()
 		c.closed = true
@@ -142,7 +142,7 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.mu.Lock()
-	p.ws = ws
+	p.ws, p.cork = ws, cork
 	replaced := c.phys != p // a recovery won the race with this handshake
 	c.mu.Unlock()
 	if replaced {
@@ -172,18 +172,21 @@ func (c *conn) connectedFrame() frame {
 	return controlFrame(m)
 }
 
-func (e *Emulator) accept(w http.ResponseWriter, r *http.Request, echo string) (*websocket.Conn, error) {
+// accept completes the WebSocket handshake. The socket runs over a
+// corkConn (see cork.go), which the writer corks while it drains a batch.
+func (e *Emulator) accept(w http.ResponseWriter, r *http.Request, echo string) (*websocket.Conn, *corkConn, error) {
 	var protos []string
 	if echo != "" {
 		protos = []string{echo}
 	}
-	ws, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: protos, InsecureSkipVerify: true})
+	cw := &corkingWriter{ResponseWriter: w}
+	ws, err := websocket.Accept(cw, r, &websocket.AcceptOptions{Subprotocols: protos, InsecureSkipVerify: true})
 	if err != nil {
 		e.opts.logger.Info("websocket handshake failed", "error", err.Error())
-		return nil, err
+		return nil, nil, err
 	}
 	ws.SetReadLimit(maxClientMessageBytes)
-	return ws, nil
+	return ws, cw.conn, nil
 }
 
 func (e *Emulator) newPhysical(ws *websocket.Conn) *physical {
@@ -217,7 +220,7 @@ func publishGroup(q url.Values, kind protocolKind, roles []string) (string, erro
 // recoverClient reattaches a reliable client to its logical connection and
 // replays every unacknowledged message in order.
 func (e *Emulator) recoverClient(w http.ResponseWriter, r *http.Request, hub, echo, id, token string) {
-	ws, err := e.accept(w, r, echo)
+	ws, cork, err := e.accept(w, r, echo)
 	if err != nil {
 		return
 	}
@@ -227,6 +230,7 @@ func (e *Emulator) recoverClient(w http.ResponseWriter, r *http.Request, hub, ec
 		return
 	}
 	p := e.newPhysical(ws)
+	p.cork = cork
 	c.mu.Lock()
 	if c.closed {
 		c.mu.Unlock()

@@ -275,6 +275,9 @@ func run(cfg config) error {
 				closeAll(sweep)
 				return err
 			}
+			if size == 100 {
+				plain1000 = r
+			}
 		}
 		fmt.Println(r.format(sizeName(size)))
 	}
