@@ -12,6 +12,7 @@ import (
 	"runtime"
 	"strings"
 	"time"
+	"unicode/utf8"
 	"unicode"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
@@ -301,23 +302,32 @@ func checkCtx(ctx context.Context) error {
 }
 
 func validGroup(group string) error {
-	switch {
+	switch n := utf8.RuneCountInString(group); {
 	case group == "":
 		return invalidArg("group name is empty")
-	case len(group) > 1024:
-		return invalidArg("group name is %d bytes; the service allows at most 1024", len(group))
+	case n > 1024:
+		return invalidArg("group name is %d characters; the service allows at most 1024", n)
 	case strings.TrimSpace(group) == "":
 		return invalidArg("group name is only whitespace")
+	case isDotSegment(group):
+		return invalidArg("group name %q cannot be used: in a URL path it is read as a step to the same or the parent folder, which would send the request to another operation", group)
 	}
 	return nil
 }
 
 func validID(kind, id string) error {
-	if id == "" {
+	switch {
+	case id == "":
 		return invalidArg("%s is empty", kind)
+	case isDotSegment(id):
+		return invalidArg("%s %q cannot be used: in a URL path it is read as a step to the same or the parent folder, which would send the request to another operation", kind, id)
 	}
 	return nil
 }
+
+// isDotSegment reports whether s is "." or "..", which URL resolution
+// removes from a path (RFC 3986, section 5.2.4) however it is escaped.
+func isDotSegment(s string) bool { return s == "." || s == ".." }
 
 func validExcluded(ids []string) ([]string, error) {
 	for i, id := range ids {
