@@ -107,10 +107,22 @@ func TestBadArgumentsAreExplained(t *testing.T) {
 		call func() error
 		want string
 	}{
-		{"hub name empty", func() error { _, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), ""); return err }, "hub"},
-		{"hub name with a hyphen", func() error { _, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "my-hub"); return err }, "no hyphens"},
-		{"hub name starting with a digit", func() error { _, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "1hub"); return err }, "start with a letter"},
-		{"hub name with a slash", func() error { _, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "hub/../x"); return err }, "hub"},
+		{"hub name empty", func() error {
+			_, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "")
+			return err
+		}, "hub"},
+		{"hub name with a hyphen", func() error {
+			_, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "my-hub")
+			return err
+		}, "no hyphens"},
+		{"hub name starting with a digit", func() error {
+			_, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "1hub")
+			return err
+		}, "start with a letter"},
+		{"hub name with a slash", func() error {
+			_, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "hub/../x")
+			return err
+		}, "hub"},
 		{"hub name of 129 characters", func() error {
 			_, err := webpubsub.NewClientFromConnectionString(srv.ConnectionString(), "h"+strings.Repeat("a", 128))
 			return err

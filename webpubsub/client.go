@@ -12,8 +12,8 @@ import (
 	"runtime"
 	"strings"
 	"time"
-	"unicode/utf8"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
