@@ -77,13 +77,13 @@ func TestListen(t *testing.T) {
 func TestListenEnds(t *testing.T) {
 	s := newService(t)
 	t.Run("timeout before count is an error", func(t *testing.T) {
-		r := runCLI(t, s.env(), "", "listen", "--count", "1", "--timeout", "200ms")
-		if r.code != exitFailure || !strings.Contains(r.stderr, "timed out after 200ms: received 0 of 1 messages") {
+		r := runCLI(t, s.env(), "", "listen", "--count", "1", "--timeout", "1s")
+		if r.code != exitFailure || !strings.Contains(r.stderr, "timed out after 1s: received 0 of 1 messages") {
 			t.Errorf("%+v", r)
 		}
 	})
 	t.Run("timeout without count is the end", func(t *testing.T) {
-		r := runCLI(t, s.env(), "", "listen", "--user", "u", "--timeout", "100ms")
+		r := runCLI(t, s.env(), "", "listen", "--user", "u", "--timeout", "500ms")
 		if r.code != exitOK || !strings.Contains(r.stderr, `listening as user "u"`) || r.stdout != "" {
 			t.Errorf("%+v", r)
 		}
