@@ -211,7 +211,8 @@ func (c *conn) recordAck(id uint64) {
 	c.ackIDs[id] = struct{}{}
 }
 
-// writeLoop writes queued frames to the socket until it ends.
+// writeLoop writes queued frames to the socket until it ends, and starts
+// a keep-alive ping every keepAlive interval.
 //
 // A batch is written corked (one system call per 64 KiB instead of one
 // per message), and one timer bounds every write instead of a context per
@@ -225,9 +226,20 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 	defer timer.Stop()
 	defer context.AfterFunc(ctx, closeNow)()
 	wctx := context.WithoutCancel(ctx)
+	var tick <-chan time.Time // keep-alive pings; nil when disabled
+	if c.e.opts.keepAlive > 0 {
+		t := time.NewTicker(c.e.opts.keepAlive)
+		defer t.Stop()
+		tick = t.C
+	}
 	for {
 		select {
 		case <-p.wake:
+		case <-tick:
+			// A ping waits for its pong, which the reader receives: run it
+			// aside so that writes go on meanwhile.
+			c.e.background(func() { c.ping(ctx, p) })
+			continue
 		case <-p.done:
 			return
 		}
@@ -272,25 +284,13 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 	}
 }
 
-// keepAlive pings the client so that dead sockets are noticed.
-func (c *conn) keepAlive(ctx context.Context, p *physical) {
-	if c.e.opts.keepAlive <= 0 {
-		return
-	}
-	t := time.NewTicker(c.e.opts.keepAlive)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			pctx, cancel := context.WithTimeout(ctx, c.e.opts.keepAliveTimeout)
-			err := p.ws.Ping(pctx)
-			cancel()
-			if err != nil {
-				_ = p.ws.CloseNow()
-				return
-			}
-		case <-p.done:
-			return
-		}
+// ping pings the client once so that a dead socket is noticed: a client
+// that does not answer within keepAliveTimeout is dropped.
+func (c *conn) ping(ctx context.Context, p *physical) {
+	pctx, cancel := context.WithTimeout(ctx, c.e.opts.keepAliveTimeout)
+	err := p.ws.Ping(pctx)
+	cancel()
+	if err != nil {
+		_ = p.ws.CloseNow()
 	}
 }
