@@ -6,6 +6,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Filter builds an OData filter (the filter option of sends and the filter
@@ -20,11 +21,13 @@ import (
 //   - string (any string type, and fmt.Stringer): a single-quoted literal, each ' doubled;
 //   - []string: a parenthesized list of quoted literals, for "userId in {}";
 //   - bool: true or false; nil: null;
-//   - integers, and finite floats: a number.
+//   - integers, and floats with a whole value: an integer.
 //
-// Any other type, a NaN or infinite float, an empty list, or a number of
-// arguments that differs from the number of {} is an error wrapping
-// ErrInvalidArgument. The identifiers the service knows are userId,
+// The service's filters hold only 64-bit integers and UTF-8 strings, so any
+// other type, a string that is not valid UTF-8, a float with a fraction (or
+// NaN or infinite), an unsigned value above math.MaxInt64, an empty list, or
+// a number of arguments that differs from the number of {} is an error
+// wrapping ErrInvalidArgument. The identifiers the service knows are userId,
 // connectionId and groups.
 func Filter(template string, args ...any) (string, error) {
 	var b strings.Builder
@@ -63,7 +66,7 @@ func writeLiteral(b *strings.Builder, v any) error {
 	case nil:
 		b.WriteString("null")
 	case string:
-		b.WriteString(QuoteFilterString(x))
+		return writeString(b, x)
 	case []string:
 		if len(x) == 0 {
 			return fmt.Errorf("empty list: an OData list needs at least one value")
@@ -73,7 +76,9 @@ func writeLiteral(b *strings.Builder, v any) error {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			b.WriteString(QuoteFilterString(s))
+			if err := writeString(b, s); err != nil {
+				return fmt.Errorf("list item %d: %w", i+1, err)
+			}
 		}
 		b.WriteByte(')')
 	case bool:
@@ -89,7 +94,7 @@ func writeLiteral(b *strings.Builder, v any) error {
 	case int64:
 		b.WriteString(strconv.FormatInt(x, 10))
 	case uint:
-		b.WriteString(strconv.FormatUint(uint64(x), 10))
+		return writeUint(b, uint64(x))
 	case uint8:
 		b.WriteString(strconv.FormatUint(uint64(x), 10))
 	case uint16:
@@ -97,27 +102,45 @@ func writeLiteral(b *strings.Builder, v any) error {
 	case uint32:
 		b.WriteString(strconv.FormatUint(uint64(x), 10))
 	case uint64:
-		b.WriteString(strconv.FormatUint(x, 10))
+		return writeUint(b, x)
 	case float32:
 		return writeFloat(b, float64(x), 32)
 	case float64:
 		return writeFloat(b, x, 64)
 	case fmt.Stringer:
-		b.WriteString(QuoteFilterString(x.String()))
+		return writeString(b, x.String())
 	default:
 		if rv := reflect.ValueOf(v); rv.Kind() == reflect.String { // named string types
-			b.WriteString(QuoteFilterString(rv.String()))
-			return nil
+			return writeString(b, rv.String())
 		}
 		return fmt.Errorf("type %T cannot be a filter literal (use a string, []string, bool, number or nil)", v)
 	}
 	return nil
 }
 
-func writeFloat(b *strings.Builder, f float64, bits int) error {
+func writeFloat(b *strings.Builder, f float64, _ int) error {
 	if math.IsNaN(f) || math.IsInf(f, 0) {
 		return fmt.Errorf("%v is not a number OData can express", f)
 	}
-	b.WriteString(strconv.FormatFloat(f, 'f', -1, bits))
+	if f != math.Trunc(f) || f < math.MinInt64 || f >= math.MaxInt64 {
+		return fmt.Errorf("%v is not a 64-bit integer: Web PubSub filters compare integers only", f)
+	}
+	b.WriteString(strconv.FormatInt(int64(f), 10))
+	return nil
+}
+
+func writeUint(b *strings.Builder, u uint64) error {
+	if u > math.MaxInt64 {
+		return fmt.Errorf("%d is above the largest integer a filter holds (%d)", u, int64(math.MaxInt64))
+	}
+	b.WriteString(strconv.FormatUint(u, 10))
+	return nil
+}
+
+func writeString(b *strings.Builder, s string) error {
+	if !utf8.ValidString(s) {
+		return fmt.Errorf("the string %q is not valid UTF-8, which filters require", s)
+	}
+	b.WriteString(QuoteFilterString(s))
 	return nil
 }

@@ -140,8 +140,8 @@ func TestFilter(t *testing.T) {
 		{"userId in {}", []any{[]string{"a", "b'c"}}, "userId in ('a','b''c')"},
 		{"userId eq {}", []any{nil}, "userId eq null"},
 		{"length(userId) gt {} and {} eq {}", []any{3, true, false}, "length(userId) gt 3 and true eq false"},
-		{"{} {} {} {} {} {} {} {} {} {} {} {}", []any{int8(-1), int16(2), int32(3), int64(4), uint(5), uint8(6), uint16(7), uint32(8), uint64(9), float32(1.5), 2.25, Permission("p")},
-			"-1 2 3 4 5 6 7 8 9 1.5 2.25 'p'"},
+		{"{} {} {} {} {} {} {} {} {} {} {} {}", []any{int8(-1), int16(2), int32(3), int64(4), uint(5), uint8(6), uint16(7), uint32(8), uint64(9), float32(2), 3.0, Permission("p")},
+			"-1 2 3 4 5 6 7 8 9 2 3 'p'"},
 		{"no placeholders", nil, "no placeholders"},
 	}
 	for _, tt := range tests {
@@ -163,6 +163,11 @@ func TestFilter(t *testing.T) {
 		{"{}", []any{stringer}, "cannot be a filter literal"},
 		{"{}", []any{math.Inf(1)}, "not a number"},
 		{"{}", []any{float32(math.NaN())}, "not a number"},
+		{"{}", []any{1.5}, "integers only"},
+		{"{}", []any{1e300}, "integers only"},
+		{"{}", []any{uint64(math.MaxUint64)}, "above the largest integer"},
+		{"{}", []any{"\xff"}, "not valid UTF-8"},
+		{"{}", []any{[]string{"ok", "\xfe"}}, "list item 2"},
 	} {
 		if _, err := Filter(bad.tmpl, bad.args...); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("Filter(%q, %v): %v", bad.tmpl, bad.args, err)

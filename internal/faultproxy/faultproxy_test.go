@@ -110,8 +110,8 @@ func TestRefuseAndAccept(t *testing.T) {
 func TestTruncated(t *testing.T) {
 	tests := map[string]string{
 		"HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nabcd": "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nab",
-		"HTTP/1.1 202 Accepted\r\n\r\n":                   "HTTP/1.1 2",
-		"garbage!":                                        "garb",
+		"HTTP/1.1 202 Accepted\r\n\r\n":                    "HTTP/1.1 2",
+		"garbage!":                                         "garb",
 	}
 	for in, want := range tests {
 		if got := string(truncated([]byte(in))); got != want {
