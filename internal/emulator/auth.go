@@ -86,6 +86,8 @@ func describeJWTError(err error) error {
 		return unauthorized("the token has expired: sign a new one for each request")
 	case errors.Is(err, jwt.ErrTokenNotValidYet), errors.Is(err, jwt.ErrTokenUsedBeforeIssued):
 		return unauthorized("the token is not valid yet (nbf/iat in the future): check the clock")
+	case errors.Is(err, jwt.ErrTokenInvalidClaims):
+		return unauthorized("the token's claims are malformed: exp, nbf and iat must be numbers of seconds, aud a string or a list of strings")
 	}
 	return unauthorized("the token is invalid")
 }

@@ -32,6 +32,9 @@ func payloadFromContentType(contentType string, body []byte) (Payload, error) {
 		if !json.Valid(body) {
 			return Payload{}, fmt.Errorf("the body is not valid JSON although Content-Type is %s", wire.ContentTypeJSON)
 		}
+		if !utf8.Valid(body) { // json.Valid lets invalid UTF-8 through; clients' text frames must be UTF-8
+			return Payload{}, fmt.Errorf("the body is not valid UTF-8, which JSON requires")
+		}
 		return Payload{DataType: wire.DataTypeJSON, Data: body}, nil
 	case wire.ContentTypeText:
 		if !utf8.Valid(body) {
