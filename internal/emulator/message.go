@@ -62,6 +62,7 @@ type delivery struct {
 
 	once   sync.Once
 	prefix []byte // JSON object without its closing brace
+	plain  []byte // the whole JSON object: the frame of every non-reliable json connection
 }
 
 func (d *delivery) jsonPrefix() []byte {
@@ -81,7 +82,9 @@ func (d *delivery) jsonPrefix() []byte {
 		writeJSONString(&b, d.payload.DataType)
 		b.WriteString(`,"data":`)
 		writePayloadData(&b, d.payload)
-		d.prefix = b.Bytes()
+		b.WriteByte('}')
+		d.plain = b.Bytes()
+		d.prefix = d.plain[:len(d.plain)-1]
 	})
 	return d.prefix
 }
@@ -92,6 +95,9 @@ func (d *delivery) frameFor(kind protocolKind, seq uint64) frame {
 		return frame{binary: d.payload.DataType == wire.DataTypeBinary, data: d.payload.Data, expires: d.expires}
 	}
 	p := d.jsonPrefix()
+	if seq == 0 { // the same bytes for every connection: share them (frames are never modified)
+		return frame{data: d.plain, expires: d.expires}
+	}
 	b := make([]byte, 0, len(p)+32)
 	b = append(b, p...)
 	if seq != 0 {

@@ -25,10 +25,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/http/pprof"
+	httppprof "net/http/pprof"
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"slices"
 	"strconv"
 	"strings"
@@ -57,6 +58,7 @@ type config struct {
 	inflight    int
 	window      int
 	hold        time.Duration
+	cpuProfile  string
 }
 
 func main() {
@@ -78,6 +80,7 @@ func main() {
 	flag.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "give up a measurement after this long")
 	flag.IntVar(&cfg.dialWorkers, "dial-workers", 64, "WebSocket handshakes in flight while connecting")
 	flag.IntVar(&cfg.inflight, "inflight", 8, "REST sends in flight")
+	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator (not the emulator) to this file")
 	flag.DurationVar(&cfg.hold, "hold", 0, "after connecting each level, wait this long before measuring (to take a heap profile of the emulator)")
 	flag.IntVar(&cfg.window, "window", 8, "messages per connection sent but not yet received at most (closed-loop load; latency grows with it)")
 	flag.Parse()
@@ -93,7 +96,19 @@ func main() {
 		os.Exit(2)
 	}
 	cfg.groupSize = cfg.sizeConns / cfg.groups
+	if cfg.cpuProfile != "" {
+		f, err := os.Create(cfg.cpuProfile)
+		if err == nil {
+			err = pprof.StartCPUProfile(f)
+		}
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "emulatorload:", err)
+			os.Exit(1)
+		}
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(cfg); err != nil {
+		pprof.StopCPUProfile()
 		fmt.Fprintln(os.Stderr, "emulatorload:", err)
 		os.Exit(1)
 	}
@@ -145,8 +160,8 @@ func serve() error {
 		_ = json.NewEncoder(w).Encode(memStats{HeapInuse: ms.HeapInuse, StackInuse: ms.StackInuse, Goroutines: runtime.NumGoroutine()})
 	})
 	// Profiles of the emulator under load: go tool pprof URL/debug/pprof/profile?seconds=5
-	mux.HandleFunc("/debug/pprof/", pprof.Index)
-	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/", httppprof.Index)
+	mux.HandleFunc("/debug/pprof/profile", httppprof.Profile)
 	defer e.Close()
 	return proc.Serve(mux)
 }
@@ -551,18 +566,19 @@ type row struct {
 	p50, p99   time.Duration
 	max        time.Duration
 	lost, dups int64
+	dropped    int // connections that ended
 	restCalls  int
 }
 
 func (r row) perSec() float64 { return float64(r.deliveries) / r.elapsed.Seconds() }
 
 func header() string {
-	return fmt.Sprintf("%-16s %7s %9s %10s %14s %9s %9s %9s %6s %5s", "case", "conns", "messages", "delivered", "deliveries/s", "p50", "p99", "max", "lost", "dups")
+	return fmt.Sprintf("%-18s %7s %9s %10s %14s %9s %9s %9s %6s %5s %7s", "case", "conns", "messages", "delivered", "deliveries/s", "p50", "p99", "max", "lost", "dups", "dropped")
 }
 
 func (r row) format(name string) string {
-	return fmt.Sprintf("%-16s %7d %9d %10d %14.0f %9s %9s %9s %6d %5d", name, r.conns, r.messages, r.deliveries, r.perSec(),
-		ms(r.p50), ms(r.p99), ms(r.max), r.lost, r.dups)
+	return fmt.Sprintf("%-18s %7d %9d %10d %14.0f %9s %9s %9s %6d %5d %7d", name, r.conns, r.messages, r.deliveries, r.perSec(),
+		ms(r.p50), ms(r.p99), ms(r.max), r.lost, r.dups, r.dropped)
 }
 
 func ms(d time.Duration) string { return fmt.Sprintf("%.2fms", float64(d)/float64(time.Millisecond)) }
@@ -621,16 +637,28 @@ func (h *harness) deliver(targets []*client, calls int, perCall int, send func(i
 			}
 		})
 	}
-	// Closed loop: at most cfg.window messages per connection sent but not
-	// yet received (well inside the emulator's 1000-message send queue).
-	maxOutstanding := int64(h.cfg.window * len(targets))
+	// Closed loop: no connection may be more than cfg.window messages behind
+	// (well inside the emulator's 1000-message send queue, so a reader this
+	// process starves of CPU is never dropped as a slow consumer).
+	lagging := func(sent int) bool {
+		want := int64(sent*perCall/len(targets)) - int64(h.cfg.window)
+		if want <= 0 {
+			return false
+		}
+		for i, c := range targets {
+			if c.got.Load()-startGot[i] < want {
+				return true
+			}
+		}
+		return false
+	}
 feed:
 	for i := range calls {
-		for int64(i*perCall)-m.received.Load() > maxOutstanding {
+		for lagging(i) {
 			if ctx.Err() != nil {
 				break feed
 			}
-			time.Sleep(100 * time.Microsecond)
+			time.Sleep(50 * time.Microsecond)
 		}
 		select {
 		case next <- i:
@@ -657,6 +685,11 @@ feed:
 			r.lost += want - got
 		}
 		r.dups += c.dup.Load() - startDup[i]
+		select {
+		case <-c.done:
+			r.dropped++
+		default:
+		}
 	}
 	lat := make([]time.Duration, 0, m.expected)
 	for _, c := range targets {
