@@ -12,7 +12,7 @@ FUZZTIME    ?= 20s
 BENCH       ?= .
 BENCHTIME   ?= 1s
 
-.PHONY: interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo
+.PHONY: interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator
 
 ## check: everything CI checks.
 check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check
@@ -55,6 +55,21 @@ cover:
 
 bench:
 	$(GO) test -run='^$$' -bench='$(BENCH)' -benchtime=$(BENCHTIME) -benchmem ./...
+
+## bench-compare: the SDK's sends and tokens side by side with the bare limit and the
+## JavaScript SDK (bench/js, installed with npm ci when missing; skipped without node).
+## Extra flags: make bench-compare BENCH_ARGS='-rounds 5'.
+bench-compare:
+	@if command -v node >/dev/null 2>&1; then \
+	  test -d bench/js/node_modules/@azure/web-pubsub || (cd bench/js && npm ci --no-audit --no-fund) || echo "npm ci failed in bench/js: the JavaScript SDK column will be skipped"; \
+	else echo "node is not installed: the JavaScript SDK column will be skipped"; fi
+	$(GO) build -o bench/.bin/compare ./bench/cmd/compare
+	timeout 600 bench/.bin/compare -js bench/js $(BENCH_ARGS)
+
+## bench-emulator: the emulator with 100 to 10,000 WebSocket clients on loopback.
+bench-emulator:
+	$(GO) build -o bench/.bin/emulatorload ./bench/cmd/emulatorload
+	ulimit -n $$(ulimit -Hn) && timeout 600 bench/.bin/emulatorload $(BENCH_ARGS)
 
 ## fuzz: run every fuzz target for FUZZTIME each.
 fuzz:
