@@ -231,6 +231,15 @@ func (e *Emulator) Operation(r *http.Request) string {
 // AccessKey returns the key that signs tokens minted by the emulator.
 func (e *Emulator) AccessKey() string { return e.opts.accessKeys[0] }
 
+// String describes the emulator without its access keys, so printing it
+// with any fmt verb never shows a key.
+func (e *Emulator) String() string {
+	return fmt.Sprintf("emulator.Emulator(%d access key(s) [REDACTED])", len(e.opts.accessKeys))
+}
+
+// GoString is String, for the %#v verb.
+func (e *Emulator) GoString() string { return e.String() }
+
 // Close ends every client connection (close code 1001) and waits for the
 // emulator's goroutines. The handler keeps answering REST calls afterwards,
 // but refuses new WebSocket clients.

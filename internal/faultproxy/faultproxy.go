@@ -118,6 +118,13 @@ func (p *Proxy) Inject(faults ...Fault) {
 	}
 }
 
+// Clear drops every queued fault.
+func (p *Proxy) Clear() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.faults = nil
+}
+
 // Pending returns how many queued fault applications are left.
 func (p *Proxy) Pending() int {
 	p.mu.Lock()

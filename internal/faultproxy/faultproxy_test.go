@@ -86,6 +86,11 @@ func TestFaultCountAndOrder(t *testing.T) {
 	if p.Accepted() != 4 || p.Applied(ResetRequest) != 2 || p.Applied(Truncate) != 1 {
 		t.Errorf("accepted %d, reset %d, truncate %d", p.Accepted(), p.Applied(ResetRequest), p.Applied(Truncate))
 	}
+	p.Inject(Fault{Mode: ResetRequest, Count: 5})
+	p.Clear()
+	if _, err := get(c, p); err != nil || p.Pending() != 0 {
+		t.Errorf("after Clear: %v, %d pending", err, p.Pending())
+	}
 }
 
 func TestRefuseAndAccept(t *testing.T) {
