@@ -151,6 +151,8 @@ func TestBadArgumentsAreExplained(t *testing.T) {
 			return first(c.ListConnectionsInGroup(ctx, "g", &webpubsub.ListConnectionsOptions{Top: -1}))
 		}, "Top"},
 		{"message that is not JSON-encodable", func() error { return c.SendToAll(ctx, webpubsub.JSON(func() {}), nil) }, "JSON"},
+		{"raw JSON that is not UTF-8", func() error { return c.SendToAll(ctx, webpubsub.RawJSON([]byte("\"\xff\"")), nil) }, "UTF-8"},
+		{"text that is not UTF-8", func() error { return c.SendToAll(ctx, webpubsub.Text("\xc3\x28"), nil) }, "UTF-8"},
 		{"raw JSON that is not JSON", func() error { return c.SendToAll(ctx, webpubsub.RawJSON([]byte(`{"a":`)), nil) }, "JSON"},
 		{"filter template with too few values", func() error { _, err := webpubsub.Filter("userId eq {} or userId eq {}", "a"); return err }, "argument"},
 		{"connection id ..", func() error { _, err := c.ConnectionExists(ctx, ".."); return err }, "parent folder"},

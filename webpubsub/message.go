@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"io"
+	"unicode/utf8"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
@@ -34,16 +35,25 @@ func JSON(v any) Message {
 
 // RawJSON returns a message of already-encoded JSON, sent as
 // application/json without re-encoding. The send refuses b if it is not
-// valid JSON. b is not copied: do not modify it until the send returns.
+// valid JSON or not valid UTF-8 (which JSON requires and WebSocket text
+// frames carry). b is not copied: do not modify it until the send returns.
 func RawJSON(b []byte) Message {
 	if !json.Valid(b) {
 		return Message{contentType: wire.ContentTypeJSON, err: invalidArg("RawJSON message is not valid JSON")}
 	}
+	if !utf8.Valid(b) {
+		return Message{contentType: wire.ContentTypeJSON, err: invalidArg("RawJSON message is not valid UTF-8, which JSON requires")}
+	}
 	return Message{contentType: wire.ContentTypeJSON, body: b}
 }
 
-// Text returns a text/plain message.
+// Text returns a text/plain message. The send refuses s if it is not valid
+// UTF-8: clients receive text in WebSocket text frames, which must be
+// UTF-8; send other bytes with Binary.
 func Text(s string) Message {
+	if !utf8.ValidString(s) {
+		return Message{contentType: wire.ContentTypeText, err: invalidArg("Text message is not valid UTF-8: send other bytes with Binary")}
+	}
 	return Message{contentType: wire.ContentTypeText, body: []byte(s)}
 }
 

@@ -402,7 +402,19 @@ func (inv *invocation) logger(def slog.Level) (*slog.Logger, error) {
 			return nil, usagef("--log-level %q: choose debug, info, warn or error", inv.g.logLevel)
 		}
 	}
-	return slog.New(slog.NewTextHandler(inv.stderr, &slog.HandlerOptions{Level: level})), nil
+	return slog.New(slog.NewTextHandler(scrubbingWriter{inv.stderr}, &slog.HandlerOptions{Level: level})), nil
+}
+
+// scrubbingWriter removes secrets from each log record (the text handler
+// writes one record per Write): a user may pass a connection string or a
+// token where an id belongs, and the SDK logs request URLs.
+type scrubbingWriter struct{ w io.Writer }
+
+func (s scrubbingWriter) Write(p []byte) (int, error) {
+	if _, err := io.WriteString(s.w, scrubSecrets(string(p))); err != nil {
+		return 0, err
+	}
+	return len(p), nil
 }
 
 // connectionString returns --connection-string or $WEBPUBSUB_CONNECTION_STRING.
