@@ -12,7 +12,7 @@ FUZZTIME    ?= 20s
 BENCH       ?= .
 BENCHTIME   ?= 1s
 
-.PHONY: interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator
+.PHONY: interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator soak
 
 ## check: everything CI checks.
 check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check
@@ -98,3 +98,9 @@ specdiff:
 
 ## demo: start a local Web PubSub service and walk through the SDK (no configuration needed).
 demo: ; $(GO) run ./cmd/webpubsub demo
+
+## soak: 1,000 WebSocket clients on a local emulator, SDK sends, random drops
+## and reconnects, for SOAK_DURATION (default 2m); reports loss, latency,
+## memory and goroutines, and fails on any loss, duplicate or leak.
+soak:
+	$(GO) run ./internal/soak -duration $${SOAK_DURATION:-2m}

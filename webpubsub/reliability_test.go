@@ -550,3 +550,38 @@ func TestKeyRotationUnderLoad(t *testing.T) {
 		t.Errorf("after retiring the old key: %v", err)
 	}
 }
+
+// TestSlowServiceEveryOperation holds every kind of operation past its
+// deadline: each returns context.DeadlineExceeded after one try, soon
+// after the deadline, and a send held this way is never delivered (the
+// service drops the request when the client goes away).
+func TestSlowServiceEveryOperation(t *testing.T) {
+	e := newRelEnv(t)
+	c, rec := e.client(t, fastRetry)
+	connID := e.listener.ConnectionID()
+	for _, op := range relOps {
+		t.Run(op.name, func(t *testing.T) {
+			rec.tries.Store(0)
+			e.srv.InjectFault(webpubsubtest.Fault{Operation: op.operation, Delay: 30 * time.Second})
+			defer e.srv.ClearFaults()
+			ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+			defer cancel()
+			payload := fmt.Sprintf("slow-%d", e.seq.Add(1))
+			start := time.Now()
+			err := op.call(ctx, c, connID, payload)
+			late := time.Since(start) - 50*time.Millisecond
+			if !errors.Is(err, context.DeadlineExceeded) || late > time.Second {
+				t.Errorf("err %v, %v after the deadline", err, late)
+			}
+			if n := rec.tries.Load(); n != 1 {
+				t.Errorf("%d tries after the deadline passed, want 1", n)
+			}
+			if op.send {
+				if n := e.deliveries(t, payload); n != 0 {
+					t.Errorf("a send that timed out was delivered %d times", n)
+				}
+			}
+			t.Logf("returned %v after the deadline", late.Round(10*time.Microsecond))
+		})
+	}
+}

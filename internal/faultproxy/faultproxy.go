@@ -307,9 +307,9 @@ func (p *Proxy) handle(client net.Conn, f Fault) {
 	go func() {
 		defer p.wg.Done()
 		_, _ = io.Copy(upstream, client)
-		if tc, ok := upstream.(*net.TCPConn); ok {
-			_ = tc.CloseWrite()
-		}
+		// HTTP clients never half-close: an ended client is gone, so the
+		// service must see the connection end (and cancel the request).
+		_ = upstream.Close()
 	}()
 	switch f.Mode {
 	case ResetResponse:

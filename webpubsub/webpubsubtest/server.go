@@ -13,9 +13,11 @@ package webpubsubtest
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -384,6 +386,14 @@ func (s *Server) takeFault(op string) *faultState {
 // apply answers r as the fault says.
 func (f *faultState) apply(w *statusWriter, r *http.Request) {
 	if f.Delay > 0 {
+		// Read the body first: only then does net/http notice a client
+		// that goes away during the delay and cancel r's context.
+		body, err := io.ReadAll(io.LimitReader(r.Body, emulator.MaxRequestBodyBytes+1))
+		if err != nil {
+			w.written = true // the client is gone
+			return
+		}
+		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(f.Delay)
 		select {
 		case <-t.C:

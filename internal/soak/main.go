@@ -1,0 +1,498 @@
+// Command soak is a bounded soak test of the emulator and the SDK on
+// loopback: many WebSocket clients (most on the reliable subprotocol) in a
+// few groups, the SDK sending to the groups at a steady rate, and reliable
+// clients dropped and reconnected at random. At the end it reports
+// delivered/expected, duplicates, gaps, latency percentiles, memory before
+// and after, and goroutines at the start and the end, and exits non-zero
+// if anything was lost, duplicated or leaked.
+//
+//	go run ./internal/soak -duration 2m   (make soak)
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/url"
+	"os"
+	"regexp"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/webpubsub-go/sdk/internal/emulator"
+	"github.com/webpubsub-go/sdk/internal/leakcheck"
+	"github.com/webpubsub-go/sdk/internal/wire"
+	"github.com/webpubsub-go/sdk/webpubsub"
+)
+
+type config struct {
+	duration  time.Duration
+	clients   int
+	groups    int
+	rate      int     // sends per second
+	reliable  float64 // share of clients on the reliable subprotocol
+	dropEvery time.Duration
+	drain     time.Duration
+}
+
+func main() {
+	var c config
+	flag.DurationVar(&c.duration, "duration", 2*time.Minute, "how long the SDK sends")
+	flag.IntVar(&c.clients, "clients", 1000, "WebSocket clients")
+	flag.IntVar(&c.groups, "groups", 10, "groups the clients are spread over")
+	flag.IntVar(&c.rate, "rate", 50, "sends per second through the SDK")
+	flag.Float64Var(&c.reliable, "reliable", 0.7, "share of clients on the reliable subprotocol (the ones that are dropped)")
+	flag.DurationVar(&c.dropEvery, "drop-every", 100*time.Millisecond, "drop one random reliable client this often")
+	flag.DurationVar(&c.drain, "drain", 15*time.Second, "how long to wait for the last deliveries")
+	flag.Parse()
+	if err := run(c, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "soak:", err)
+		os.Exit(1)
+	}
+}
+
+// histogram counts latencies in 50 µs buckets up to 2 s.
+type histogram struct {
+	buckets [40001]atomic.Uint64
+	max     atomic.Int64
+}
+
+const bucketWidth = 50 * time.Microsecond
+
+func (h *histogram) add(d time.Duration) {
+	i := min(int(d/bucketWidth), len(h.buckets)-1)
+	h.buckets[max(i, 0)].Add(1)
+	for m := h.max.Load(); int64(d) > m && !h.max.CompareAndSwap(m, int64(d)); m = h.max.Load() {
+	}
+}
+
+func (h *histogram) quantile(q float64) time.Duration {
+	var total uint64
+	for i := range h.buckets {
+		total += h.buckets[i].Load()
+	}
+	if total == 0 {
+		return 0
+	}
+	want := uint64(q * float64(total))
+	var seen uint64
+	for i := range h.buckets {
+		seen += h.buckets[i].Load()
+		if seen > want {
+			return time.Duration(i+1) * bucketWidth
+		}
+	}
+	return time.Duration(h.max.Load())
+}
+
+// payload is what the SDK sends.
+type payload struct {
+	ID   uint64 `json:"id"`
+	Sent int64  `json:"sent"` // UnixNano
+}
+
+// client is one WebSocket client of the soak.
+type client struct {
+	url      string
+	group    int
+	reliable bool
+
+	mu        sync.Mutex
+	ws        *websocket.Conn
+	connID    string
+	reconnTok string
+	maxSeq    uint64
+	got       map[uint64]bool
+	dups      int
+	gaps      int
+	ended     string // why the connection ended for good, "" while alive
+	acked     uint64
+}
+
+type stats struct {
+	reconnects, recoveryFailures, redials atomic.Int64
+	hist                                  histogram
+}
+
+func run(c config, out io.Writer) error {
+	raiseFileLimit(uint64(4*c.clients + 1024))
+	goroutinesBefore := runtime.NumGoroutine()
+	before := leakcheck.Take()
+	memBefore := heap()
+
+	emu, err := emulator.New(emulator.WithRecoveryWindow(30 * time.Second))
+	if err != nil {
+		return err
+	}
+	ctx, stop := context.WithCancel(context.Background())
+	addr, errc, err := emu.Serve(ctx, "127.0.0.1:0")
+	if err != nil {
+		stop()
+		return err
+	}
+	endpoint := "http://" + addr.String()
+	sdk, err := webpubsub.NewClientFromConnectionString("Endpoint="+endpoint+";AccessKey="+emu.AccessKey()+";Version=1.0;", "soak")
+	if err != nil {
+		stop()
+		return err
+	}
+	st := &stats{}
+	clients := make([]*client, c.clients)
+	var readers sync.WaitGroup
+	start := time.Now()
+	for i := range clients {
+		g := i % c.groups
+		tok, err := sdk.ClientAccessToken(ctx, &webpubsub.TokenOptions{UserID: fmt.Sprintf("user-%d", i), Groups: []string{groupName(g)}})
+		if err != nil {
+			stop()
+			return err
+		}
+		cl := &client{url: tok.URL, group: g, reliable: float64(i%100) < c.reliable*100, got: map[uint64]bool{}}
+		if err := cl.dial(ctx, false); err != nil {
+			stop()
+			return fmt.Errorf("client %d: %w", i, err)
+		}
+		clients[i] = cl
+		readers.Add(1)
+		go func() { defer readers.Done(); cl.read(ctx, st) }()
+	}
+	connectTime := time.Since(start)
+	memConnected := heap()
+
+	// Send at a steady rate through the SDK; drop reliable clients at random.
+	sent := make([]atomic.Uint64, c.groups) // successful sends per group
+	var sendErrors atomic.Int64
+	var nextID atomic.Uint64
+	sendCtx, stopSending := context.WithTimeout(ctx, c.duration)
+	var senders sync.WaitGroup
+	senders.Go(func() {
+		tick := time.NewTicker(time.Second / time.Duration(c.rate))
+		defer tick.Stop()
+		var inflight sync.WaitGroup
+		defer inflight.Wait()
+		for {
+			select {
+			case <-sendCtx.Done():
+				return
+			case <-tick.C:
+			}
+			id := nextID.Add(1)
+			g := int(id % uint64(c.groups))
+			inflight.Go(func() {
+				err := sdk.SendToGroup(context.Background(), groupName(g), webpubsub.JSON(payload{ID: id, Sent: time.Now().UnixNano()}), nil)
+				if err != nil {
+					sendErrors.Add(1)
+					fmt.Fprintln(out, "send failed:", err)
+					return
+				}
+				sent[g].Add(1)
+			})
+		}
+	})
+	senders.Go(func() {
+		tick := time.NewTicker(c.dropEvery)
+		defer tick.Stop()
+		for {
+			select {
+			case <-sendCtx.Done():
+				return
+			case <-tick.C:
+			}
+			cl := clients[rand.IntN(len(clients))]
+			if cl.reliable {
+				cl.drop()
+			}
+		}
+	})
+	var peakHeap uint64
+	senders.Go(func() {
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-sendCtx.Done():
+				return
+			case <-tick.C:
+				var m runtime.MemStats
+				runtime.ReadMemStats(&m)
+				peakHeap = max(peakHeap, m.HeapAlloc)
+			}
+		}
+	})
+	senders.Wait()
+	stopSending()
+
+	// Wait for the last deliveries.
+	expectedOf := func(cl *client) uint64 { return sent[cl.group].Load() }
+	deadline := time.Now().Add(c.drain)
+	for time.Now().Before(deadline) {
+		done := true
+		for _, cl := range clients {
+			cl.mu.Lock()
+			n, ended := uint64(len(cl.got)), cl.ended
+			cl.mu.Unlock()
+			if ended == "" && n < expectedOf(cl) {
+				done = false
+				break
+			}
+		}
+		if done {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+
+	var expected, delivered, lost, dups, gaps uint64
+	ended := map[string]int{}
+	var lostClients []string
+	for i, cl := range clients {
+		cl.mu.Lock()
+		e, d := expectedOf(cl), uint64(len(cl.got))
+		expected += e
+		delivered += d
+		dups += uint64(cl.dups)
+		gaps += uint64(cl.gaps)
+		if cl.ended != "" {
+			ended[cl.ended]++
+		} else if d < e {
+			lost += e - d
+			lostClients = append(lostClients, fmt.Sprintf("client %d: %d of %d", i, d, e))
+		}
+		cl.mu.Unlock()
+	}
+
+	// Shut everything down and look for leaks.
+	for _, cl := range clients {
+		cl.close()
+	}
+	stop()
+	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
+		fmt.Fprintln(out, "server:", err)
+	}
+	readers.Wait()
+	clients = nil
+	leaked := before.Leaked(5 * time.Second)
+	memAfter := heap()
+	goroutinesAfter := runtime.NumGoroutine()
+
+	var totalSent uint64
+	for i := range sent {
+		totalSent += sent[i].Load()
+	}
+	fmt.Fprintf(out, "soak: %d clients (%.0f%% reliable) in %d groups, connected in %v; SDK sends at %d/s for %v\n",
+		c.clients, c.reliable*100, c.groups, connectTime.Round(time.Millisecond), c.rate, c.duration)
+	fmt.Fprintf(out, "sends:        %d succeeded, %d failed\n", totalSent, sendErrors.Load())
+	fmt.Fprintf(out, "deliveries:   %d of %d expected (%.4f%%), lost %d, duplicated %d, sequence gaps %d\n",
+		delivered, expected, 100*float64(delivered)/float64(max(expected, 1)), lost, dups, gaps)
+	fmt.Fprintf(out, "drops:        %d reliable reconnects (%d dials retried), %d failed recoveries, connections ended: %v\n",
+		st.reconnects.Load(), st.redials.Load(), st.recoveryFailures.Load(), ended)
+	fmt.Fprintf(out, "latency:      p50 %v, p99 %v, p99.9 %v, max %v (send call to client read)\n",
+		st.hist.quantile(0.5), st.hist.quantile(0.99), st.hist.quantile(0.999), time.Duration(st.hist.max.Load()).Round(time.Microsecond))
+	fmt.Fprintf(out, "memory:       heap %s before, %s with clients connected, %s peak while sending, %s after (GC'd)\n",
+		mib(memBefore), mib(memConnected), mib(peakHeap), mib(memAfter))
+	fmt.Fprintf(out, "goroutines:   %d at start, %d at end, %d leaked\n", goroutinesBefore, goroutinesAfter, len(leaked))
+	for _, l := range lostClients[:min(len(lostClients), 10)] {
+		fmt.Fprintln(out, "  lost:", l)
+	}
+	switch {
+	case lost > 0 || dups > 0 || gaps > 0:
+		return fmt.Errorf("%d lost, %d duplicated, %d gaps", lost, dups, gaps)
+	case sendErrors.Load() > 0:
+		return fmt.Errorf("%d sends failed", sendErrors.Load())
+	case len(leaked) > 0:
+		_ = leakcheck.Report(os.Stderr, leaked)
+		return fmt.Errorf("%d goroutines leaked", len(leaked))
+	case len(ended) > 0:
+		return fmt.Errorf("connections ended: %v", ended)
+	}
+	return nil
+}
+
+func groupName(g int) string { return fmt.Sprintf("room-%d", g) }
+
+func heap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}
+
+func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
+
+// dial connects (or, with recover, reconnects) the client.
+func (cl *client) dial(ctx context.Context, recoverConn bool) error {
+	proto := wire.SubprotocolJSON
+	if cl.reliable {
+		proto = wire.SubprotocolJSONReliable
+	}
+	u := cl.url
+	if recoverConn {
+		cl.mu.Lock()
+		u += "&" + wire.QueryConnectionID + "=" + url.QueryEscape(cl.connID) + "&" + wire.QueryReconnectionToken + "=" + url.QueryEscape(cl.reconnTok)
+		cl.mu.Unlock()
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(dctx, u, &websocket.DialOptions{Subprotocols: []string{proto}})
+	if err != nil {
+		return err
+	}
+	ws.SetReadLimit(1 << 20)
+	cl.mu.Lock()
+	cl.ws = ws
+	cl.mu.Unlock()
+	return nil
+}
+
+// recover reconnects a dropped reliable client the way the service's SDKs
+// do: dial again, with a pause between tries, until it works or the
+// recovery window (30 s) is nearly over. A handshake the service refuses
+// ends the connection.
+func (cl *client) recover(ctx context.Context, st *stats) error {
+	deadline := time.Now().Add(25 * time.Second)
+	for try := 1; ; try++ {
+		err := cl.dial(ctx, true)
+		if err == nil {
+			return nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%d tries in 25 s, last: %s", try, redact(err))
+		}
+		st.redials.Add(1)
+		time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+	}
+}
+
+// queryPattern matches a URL query, which holds the access token and the
+// reconnection token.
+var queryPattern = regexp.MustCompile(`\?[^\s"]*`)
+
+// redact removes URL queries from an error's text.
+func redact(err error) string { return queryPattern.ReplaceAllString(err.Error(), "?[REDACTED]") }
+
+// drop ends the client's socket abruptly; its reader reconnects.
+func (cl *client) drop() {
+	cl.mu.Lock()
+	ws := cl.ws
+	cl.mu.Unlock()
+	if ws != nil {
+		_ = ws.CloseNow()
+	}
+}
+
+func (cl *client) close() {
+	cl.mu.Lock()
+	ws := cl.ws
+	cl.ws = nil
+	if cl.ended == "" {
+		cl.ended = "closed by the soak"
+	}
+	cl.mu.Unlock()
+	if ws != nil {
+		_ = ws.Close(websocket.StatusNormalClosure, "")
+	}
+}
+
+// message is the part of a service message the soak reads.
+type message struct {
+	Type              string          `json:"type"`
+	Event             string          `json:"event"`
+	ConnectionID      string          `json:"connectionId"`
+	ReconnectionToken string          `json:"reconnectionToken"`
+	SequenceID        uint64          `json:"sequenceId"`
+	Data              json.RawMessage `json:"data"`
+	Message           string          `json:"message"`
+}
+
+// read consumes messages, acks reliable ones, and reconnects after drops.
+func (cl *client) read(ctx context.Context, st *stats) {
+	for {
+		cl.mu.Lock()
+		ws := cl.ws
+		cl.mu.Unlock()
+		if ws == nil {
+			return
+		}
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			cl.mu.Lock()
+			closing := cl.ended != ""
+			cl.mu.Unlock()
+			if closing || ctx.Err() != nil {
+				return
+			}
+			if code := websocket.CloseStatus(err); code != -1 || !cl.reliable {
+				cl.mu.Lock()
+				cl.ended = fmt.Sprintf("ended by the service (code %d)", code)
+				cl.mu.Unlock()
+				return
+			}
+			st.reconnects.Add(1)
+			if err := cl.recover(ctx, st); err != nil {
+				st.recoveryFailures.Add(1)
+				cl.mu.Lock()
+				cl.ended = "recovery failed: " + err.Error()
+				cl.mu.Unlock()
+				return
+			}
+			continue
+		}
+		now := time.Now()
+		var m message
+		if err := json.Unmarshal(b, &m); err != nil {
+			continue
+		}
+		switch {
+		case m.Type == "system" && m.Event == "connected":
+			cl.mu.Lock()
+			cl.connID, cl.reconnTok = m.ConnectionID, m.ReconnectionToken
+			cl.mu.Unlock()
+		case m.Type == "system" && m.Event == "disconnected":
+			cl.mu.Lock()
+			cl.ended = "disconnected: " + m.Message
+			cl.mu.Unlock()
+		case m.Type == "message":
+			var p payload
+			if err := json.Unmarshal(m.Data, &p); err != nil {
+				continue
+			}
+			cl.mu.Lock()
+			if cl.reliable {
+				if m.SequenceID <= cl.maxSeq {
+					cl.mu.Unlock()
+					continue // a replay after recovery: the protocol's dedup
+				}
+				if m.SequenceID != cl.maxSeq+1 {
+					cl.gaps++
+				}
+				cl.maxSeq = m.SequenceID
+			}
+			if cl.got[p.ID] {
+				cl.dups++
+			} else {
+				cl.got[p.ID] = true
+				st.hist.add(now.Sub(time.Unix(0, p.Sent)))
+			}
+			ack := cl.reliable && cl.maxSeq-cl.acked >= 10
+			seq := cl.maxSeq
+			if ack {
+				cl.acked = seq
+			}
+			cl.mu.Unlock()
+			if ack {
+				frame, _ := json.Marshal(map[string]any{"type": wire.TypeSequenceAck, "sequenceId": seq})
+				wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
+				_ = ws.Write(wctx, websocket.MessageText, frame)
+				cancel()
+			}
+		}
+	}
+}
