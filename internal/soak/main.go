@@ -21,6 +21,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -41,6 +42,8 @@ type config struct {
 	reliable  float64 // share of clients on the reliable subprotocol
 	dropEvery time.Duration
 	drain     time.Duration
+	// heapProfile, if set, receives a heap profile taken at the end.
+	heapProfile string
 }
 
 func main() {
@@ -52,6 +55,7 @@ func main() {
 	flag.Float64Var(&c.reliable, "reliable", 0.7, "share of clients on the reliable subprotocol (the ones that are dropped)")
 	flag.DurationVar(&c.dropEvery, "drop-every", 100*time.Millisecond, "drop one random reliable client this often")
 	flag.DurationVar(&c.drain, "drain", 15*time.Second, "how long to wait for the last deliveries")
+	flag.StringVar(&c.heapProfile, "heapprofile", "", "write a heap profile to this file at the end")
 	flag.Parse()
 	if err := run(c, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "soak:", err)
@@ -281,6 +285,12 @@ func run(c config, out io.Writer) error {
 	clients = nil
 	leaked := before.Leaked(5 * time.Second)
 	memAfter := heap()
+	if c.heapProfile != "" {
+		if f, err := os.Create(c.heapProfile); err == nil {
+			_ = pprof.WriteHeapProfile(f)
+			_ = f.Close()
+		}
+	}
 	goroutinesAfter := runtime.NumGoroutine()
 
 	var totalSent uint64
@@ -299,6 +309,9 @@ func run(c config, out io.Writer) error {
 	fmt.Fprintf(out, "memory:       heap %s before, %s with clients connected, %s peak while sending, %s after (GC'd)\n",
 		mib(memBefore), mib(memConnected), mib(peakHeap), mib(memAfter))
 	fmt.Fprintf(out, "goroutines:   %d at start, %d at end, %d leaked\n", goroutinesBefore, goroutinesAfter, len(leaked))
+	if b, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Fprintf(out, "machine:      %d CPUs, load average %s", runtime.NumCPU(), b)
+	}
 	for _, l := range lostClients[:min(len(lostClients), 10)] {
 		fmt.Fprintln(out, "  lost:", l)
 	}
@@ -318,7 +331,10 @@ func run(c config, out io.Writer) error {
 
 func groupName(g int) string { return fmt.Sprintf("room-%d", g) }
 
+// heap returns the live heap after two collections (the second empties
+// sync.Pool victim caches, e.g. pooled WebSocket buffers).
 func heap() uint64 {
+	runtime.GC()
 	runtime.GC()
 	var m runtime.MemStats
 	runtime.ReadMemStats(&m)
