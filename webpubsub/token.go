@@ -138,10 +138,17 @@ func (c *Client) ClientAccessToken(ctx context.Context, opts *TokenOptions) (*Cl
 		return nil, err
 	}
 	base := wire.WebSocketScheme(httpBase)
+	escaped := tok
+	if c.key == nil {
+		// A token signed here is base64url segments joined by dots, which a
+		// query never escapes (QueryEscape's scan was 3% of minting); one
+		// from the service is escaped in case it is anything else.
+		escaped = url.QueryEscape(tok)
+	}
 	return &ClientAccessToken{
 		Token:     tok,
 		BaseURL:   base,
-		URL:       base + "?" + wire.QueryAccessToken + "=" + url.QueryEscape(tok),
+		URL:       base + "?" + wire.QueryAccessToken + "=" + escaped,
 		ExpiresAt: exp,
 	}, nil
 }
