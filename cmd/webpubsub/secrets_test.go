@@ -34,7 +34,6 @@ func TestStderrNeverShowsSecrets(t *testing.T) {
 		{env, []string{"connection", "exists", rs.connStr}},
 	}
 	var stderr strings.Builder
-	var tokens []string
 	for _, r := range runs {
 		res := runCLI(t, r.env, "", append([]string{"--log-level", "debug"}, r.args...)...)
 		stderr.WriteString(res.stderr)
@@ -42,7 +41,6 @@ func TestStderrNeverShowsSecrets(t *testing.T) {
 			if !strings.Contains(res.stdout, "eyJ") {
 				t.Fatalf("token printed no token: %q", res.stdout)
 			}
-			tokens = append(tokens, res.stdout)
 		}
 	}
 	all := stderr.String()
