@@ -506,7 +506,7 @@ func TestKeyRotationUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	const senders, perSender = 100, 10
+	const senders, perSender = 100, 6
 	var sent, failed atomic.Int32
 	var wg sync.WaitGroup
 	rotated := make(chan struct{})

@@ -143,6 +143,9 @@ func Report(w io.Writer, leaked []Goroutine) error {
 	return fmt.Errorf("leakcheck: %d goroutine(s) leaked", len(leaked))
 }
 
+// mainSettle is the settle time of Main; tests of this package shorten it.
+var mainSettle = Settle
+
 // Runner is what Main runs; *testing.M is one.
 type Runner interface{ Run() int }
 
@@ -154,7 +157,7 @@ func Main(m Runner) int {
 	if code != 0 {
 		return code // the failures already explain themselves
 	}
-	if err := Report(os.Stderr, before.Leaked(Settle)); err != nil {
+	if err := Report(os.Stderr, before.Leaked(mainSettle)); err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return 1
 	}

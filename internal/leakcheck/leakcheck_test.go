@@ -50,6 +50,8 @@ func (m *fakeM) Run() int {
 }
 
 func TestMainExitCodes(t *testing.T) {
+	defer func(d time.Duration) { mainSettle = d }(mainSettle)
+	mainSettle = 100 * time.Millisecond
 	if got := Main(&fakeM{code: 3}); got != 3 {
 		t.Errorf("failing run: %d, want 3", got)
 	}
