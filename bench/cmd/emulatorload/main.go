@@ -341,7 +341,7 @@ func run(cfg config) error {
 	if plain1000.messages > 0 {
 		fmt.Printf("reliable/plain: throughput %.2fx, p50 %.2fx, p99 %.2fx\n", rr.perSec()/plain1000.perSec(), float64(rr.p50)/float64(plain1000.p50), float64(rr.p99)/float64(plain1000.p99))
 	}
-	fmt.Printf("idle reliable connection: %.1f KiB RSS, %.1f KiB heap+stack each\n",
+	fmt.Printf("idle reliable connection (measured after the earlier clients closed, so a lower bound): %.1f KiB RSS, %.1f KiB heap+stack each\n",
 		kib(after.rss-before.rss)/float64(len(rel)), kib(int64(after.heapStack())-int64(before.heapStack()))/float64(len(rel)))
 	return nil
 }
