@@ -226,3 +226,36 @@ func BenchmarkClientAccessToken(b *testing.B) {
 		}
 	})
 }
+
+// acceptAll is a transport that answers 202 without any I/O, to measure
+// what the client itself costs per send.
+type acceptAll struct{}
+
+func (acceptAll) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body != nil {
+		_, _ = io.Copy(io.Discard, r.Body)
+		_ = r.Body.Close()
+	}
+	return &http.Response{StatusCode: http.StatusAccepted, Body: http.NoBody, Header: http.Header{}, Request: r}, nil
+}
+
+// BenchmarkSendToAllNoNetwork is BenchmarkSendToAll's 100-byte cell with a
+// transport that does no I/O: the client's own CPU and allocations per
+// send ("sdk") against the bare loop's ("bare").
+func BenchmarkSendToAllNoNetwork(b *testing.B) {
+	ctx := context.Background()
+	payload := jsonPayload(100)
+	hc := &http.Client{Transport: acceptAll{}}
+	b.Run("impl=sdk", func(b *testing.B) {
+		c, err := NewClientFromConnectionString("Endpoint=http://127.0.0.1:8080;AccessKey="+testKey, "chat", WithHTTPClient(hc))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		inFlight(b, 1, func() error { return c.SendToAll(ctx, RawJSON(payload), nil) })
+	})
+	b.Run("impl=bare", func(b *testing.B) {
+		b.ReportAllocs()
+		inFlight(b, 1, bareSender(hc, "http://127.0.0.1:8080", payload))
+	})
+}

@@ -49,6 +49,8 @@ type Client struct {
 	apiVersion string
 	key        *KeyCredential // nil with Microsoft Entra ID
 	pipe       *pipeline
+	// sendAllTemplates are SendToAll requests built once (sendtemplate.go).
+	sendAllTemplates requestTemplates
 }
 
 // clientOptions collects what the Option functions set.
@@ -527,6 +529,11 @@ func (c *Client) SendToAll(ctx context.Context, msg Message, opts *SendToAllOpti
 	body, replay, err := sendBody(&msg)
 	if err != nil {
 		return err
+	}
+	if params.Excluded == nil && params.Filter == nil && params.MessageTTLSeconds == nil {
+		if req, ok, err := c.newSendToAllRequest(ctx, &msg); ok {
+			return c.run(ctx, op, req, err)
+		}
 	}
 	req, err := gen.NewSendToAllRequestWithBody(c.server, c.hub, &params, msg.contentType, body)
 	if err == nil && replay != nil {
