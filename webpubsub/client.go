@@ -11,6 +11,7 @@ import (
 	"regexp"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -51,6 +52,8 @@ type Client struct {
 	pipe       *pipeline
 	// sendAllTemplates are SendToAll requests built once (sendtemplate.go).
 	sendAllTemplates requestTemplates
+	// tokenBases caches client base URLs by client path (token.go).
+	tokenBases atomic.Pointer[map[string]*clientBaseURLs]
 }
 
 // clientOptions collects what the Option functions set.

@@ -126,7 +126,8 @@ func (c *Client) ClientAccessToken(ctx context.Context, opts *TokenOptions) (*Cl
 			return nil, err
 		}
 	}
-	httpBase := c.endpoint + path + url.PathEscape(c.hub)
+	bases := c.clientBases(path)
+	httpBase := bases.http
 	var tok string
 	var exp time.Time
 	if c.key != nil {
@@ -137,7 +138,7 @@ func (c *Client) ClientAccessToken(ctx context.Context, opts *TokenOptions) (*Cl
 	if err != nil {
 		return nil, err
 	}
-	base := wire.WebSocketScheme(httpBase)
+	base := bases.ws
 	escaped := tok
 	if c.key == nil {
 		// A token signed here is base64url segments joined by dots, which a
@@ -267,4 +268,32 @@ func (c *Client) generateClientToken(ctx context.Context, o *TokenOptions, clien
 		exp = claims.ExpiresAt.Time
 	}
 	return tok, exp, nil
+}
+
+// clientBaseURLs are the http(s) and ws(s) URLs of one client path of the
+// hub: the token's audience and the URL's base.
+type clientBaseURLs struct{ http, ws string }
+
+// clientBases returns the base URLs for the client path prefix path,
+// computed once per client and path (two string builds per token less).
+func (c *Client) clientBases(path string) *clientBaseURLs {
+	if m := c.tokenBases.Load(); m != nil {
+		if b, ok := (*m)[path]; ok {
+			return b
+		}
+	}
+	httpBase := c.endpoint + path + url.PathEscape(c.hub)
+	b := &clientBaseURLs{http: httpBase, ws: wire.WebSocketScheme(httpBase)}
+	for { // copy on write: at most three paths
+		old := c.tokenBases.Load()
+		next := map[string]*clientBaseURLs{path: b}
+		if old != nil {
+			for k, v := range *old {
+				next[k] = v
+			}
+		}
+		if c.tokenBases.CompareAndSwap(old, &next) {
+			return b
+		}
+	}
 }
