@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"context"
+	"runtime"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -235,6 +236,10 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 	for {
 		select {
 		case <-p.wake:
+			// Let the goroutines that are fanning messages out run first:
+			// under load more of them join this batch, which is written
+			// with one system call; when idle this returns at once.
+			runtime.Gosched()
 		case <-tick:
 			// A ping waits for its pong, which the reader receives: run it
 			// aside so that writes go on meanwhile.
