@@ -489,20 +489,35 @@ func number(b, key []byte) (uint64, bool) {
 // their latency, notices duplicates and acknowledges reliable ones.
 func (h *harness) read(c *client) {
 	defer close(c.done)
-	buf := make([]byte, 0, 4096)
+	// Only the head (the payload's "t" and "n" come first in data) and the
+	// tail (sequenceId ends the message) matter: the rest is read into a
+	// scratch buffer and dropped, so large messages cost this process
+	// little memory.
+	const headSize, tailSize = 256, 64
+	scratch := make([]byte, 16<<10)
+	head := make([]byte, 0, headSize)
+	tail := make([]byte, 0, 2*tailSize)
 	var sinceAck int
 	for {
 		_, r, err := c.ws.Reader(h.ctx)
 		if err != nil {
 			return
 		}
-		buf = buf[:0]
+		head, tail = head[:0], tail[:0]
 		for {
-			if len(buf) == cap(buf) {
-				buf = append(buf, 0)[:len(buf)]
+			n, err := r.Read(scratch)
+			chunk := scratch[:n]
+			if room := headSize - len(head); room > 0 {
+				head = append(head, chunk[:min(room, len(chunk))]...)
 			}
-			n, err := r.Read(buf[len(buf):cap(buf)])
-			buf = buf[:len(buf)+n]
+			if len(chunk) >= tailSize {
+				tail = append(tail[:0], chunk[len(chunk)-tailSize:]...)
+			} else {
+				tail = append(tail, chunk...)
+				if len(tail) > tailSize {
+					tail = append(tail[:0], tail[len(tail)-tailSize:]...)
+				}
+			}
 			if err == io.EOF {
 				break
 			}
@@ -511,12 +526,9 @@ func (h *harness) read(c *client) {
 			}
 		}
 		now := time.Now()
-		if !bytes.Contains(buf[:min(len(buf), 64)], []byte(`"type":"message"`)) {
+		if !bytes.Contains(head[:min(len(head), 64)], []byte(`"type":"message"`)) {
 			continue
 		}
-		// Only the head holds the fields: the payload's "t" and "n" come
-		// first in data, and sequenceId is at the very end.
-		head := buf[:min(len(buf), 256)]
 		t, ok1 := number(head, keyT)
 		n, ok2 := number(head, keyN)
 		if !ok1 || !ok2 {
@@ -546,7 +558,7 @@ func (h *harness) read(c *client) {
 			sinceAck++
 			if sinceAck >= ackEvery {
 				sinceAck = 0
-				if seq, ok := number(buf[max(0, len(buf)-64):], keySeq); ok {
+				if seq, ok := number(tail, keySeq); ok {
 					ack := `{"type":"sequenceAck","sequenceId":` + strconv.FormatUint(seq, 10) + `}`
 					if err := c.ws.Write(h.ctx, websocket.MessageText, []byte(ack)); err != nil {
 						return
