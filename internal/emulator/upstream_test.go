@@ -483,7 +483,7 @@ func TestDispatcherConnect(t *testing.T) {
 		{"200 reshapes", func(w http.ResponseWriter) {
 			_, _ = w.Write([]byte(`{"userId":"alice","groups":["g1"],"roles":["webpubsub.joinLeaveGroup"],"subprotocol":"json.webpubsub.azure.v1"}`))
 		}, &ConnectResponse{UserID: ptr("alice"), Groups: []string{"g1"}, Roles: []string{"webpubsub.joinLeaveGroup"}, Subprotocol: wire.SubprotocolJSON}, 0, ""},
-		{"401", func(w http.ResponseWriter) { http.Error(w, "who are you", 401) }, nil, 401, "who are you"},
+		{"401", func(w http.ResponseWriter) { http.Error(w, "who are you", http.StatusUnauthorized) }, nil, 401, "who are you"},
 		{"403", func(w http.ResponseWriter) { w.WriteHeader(403) }, nil, 403, "(403)"},
 		{"other 4xx is 400", func(w http.ResponseWriter) { w.WriteHeader(418) }, nil, 400, "(418)"},
 		{"5xx is 500", func(w http.ResponseWriter) { w.WriteHeader(503) }, nil, 500, "503"},
