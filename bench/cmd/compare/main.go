@@ -69,8 +69,8 @@ func main() {
 	}
 	var cfg config
 	var sizes, sweep, inflight string
-	flag.IntVar(&cfg.rounds, "rounds", 3, "rounds of the main (100 B) cells; the table shows the median")
-	flag.DurationVar(&cfg.window, "window", 1500*time.Millisecond, "measured time of one cell")
+	flag.IntVar(&cfg.rounds, "rounds", 7, "rounds of the main (100 B) cells; the table shows the median")
+	flag.DurationVar(&cfg.window, "window", time.Second, "measured time of one cell")
 	flag.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured time before each cell")
 	flag.StringVar(&sizes, "sizes", "100", "message sizes in bytes of the main cells (comma-separated)")
 	flag.StringVar(&sweep, "sweep", "4096,65536,1048576", "message sizes measured in one round each for the size sweep; empty for none")
@@ -224,7 +224,8 @@ func run(cfg config) error {
 
 	// The table.
 	has := func(name string) bool { return slices.ContainsFunc(impls, func(i impl) bool { return i.name == name }) }
-	fmt.Println("SendToAll, JSON body, sends per second (median of rounds; sweep sizes: one round)")
+	fmt.Println("SendToAll, JSON body, sends per second (median of rounds; sweep sizes: one round).")
+	fmt.Println("Ratios are the median of the per-round ratios: each round measures both sides within seconds of each other.")
 	fmt.Printf("%-7s %-8s %10s %10s %10s %10s %10s   %-22s %-22s %s\n", "size", "inflight", "sdk", "bare", "js", "sdk/bare", "sdk/js", "allocs/op sdk|bare", "B/op sdk|bare", "allocs sdk/bare")
 	all := append(slices.Clone(cfg.sizes), cfg.sweepSizes...)
 	for _, size := range all {
@@ -235,8 +236,11 @@ func run(cfg config) error {
 				j := median(results[key{size, n, "js"}])
 				jsCol, jsRatio = fmt.Sprintf("%.0f", j.perSec()), fmt.Sprintf("%.1fx", s.perSec()/j.perSec())
 			}
+			if has("js") {
+				jsRatio = fmt.Sprintf("%.1fx", pairedRatio(results[key{size, n, "sdk"}], results[key{size, n, "js"}]))
+			}
 			fmt.Printf("%-7s %-8d %10.0f %10.0f %10s %10s %10s   %-22s %-22s %.2fx\n", sizeName(size), n,
-				s.perSec(), b.perSec(), jsCol, fmt.Sprintf("%.2fx", s.perSec()/b.perSec()), jsRatio,
+				s.perSec(), b.perSec(), jsCol, fmt.Sprintf("%.2fx", pairedRatio(results[key{size, n, "sdk"}], results[key{size, n, "bare"}])), jsRatio,
 				fmt.Sprintf("%.1f | %.1f", s.allocs, b.allocs), fmt.Sprintf("%.0f | %.0f", s.bytes, b.bytes), s.allocs/b.allocs)
 		}
 	}
@@ -249,7 +253,10 @@ func run(cfg config) error {
 		j := median(tokens["js"])
 		jsCol, jsRatio = fmt.Sprintf("%.0f", j.perSec()), fmt.Sprintf("%.0fx", st.perSec()/j.perSec())
 	}
-	fmt.Printf("%10.0f %10.0f %10s %10s %10s   %-22s\n", st.perSec(), bt.perSec(), jsCol, fmt.Sprintf("%.2fx", st.perSec()/bt.perSec()), jsRatio, fmt.Sprintf("%.1f | %.1f", st.allocs, bt.allocs))
+	if has("js") {
+		jsRatio = fmt.Sprintf("%.0fx", pairedRatio(tokens["sdk"], tokens["js"]))
+	}
+	fmt.Printf("%10.0f %10.0f %10s %10s %10s   %-22s\n", st.perSec(), bt.perSec(), jsCol, fmt.Sprintf("%.2fx", pairedRatio(tokens["sdk"], tokens["bare"])), jsRatio, fmt.Sprintf("%.1f | %.1f", st.allocs, bt.allocs))
 	if cfg.raw != "" {
 		hdr := fmt.Sprintf("goos: %s\ngoarch: %s\npkg: github.com/webpubsub-go/sdk/bench/cmd/compare\n", runtime.GOOS, runtime.GOARCH)
 		if err := os.WriteFile(cfg.raw, append([]byte(hdr), raw.Bytes()...), 0o644); err != nil {
@@ -258,6 +265,23 @@ func run(cfg config) error {
 		fmt.Printf("\nraw measurements (benchstat format): %s\n", cfg.raw)
 	}
 	return nil
+}
+
+// pairedRatio is the median over rounds of a[i]/b[i]: cells of one round
+// ran seconds apart, so this cancels slow drifts of the machine's load.
+func pairedRatio(a, b []result) float64 {
+	var rs []float64
+	for i := range min(len(a), len(b)) {
+		rs = append(rs, a[i].perSec()/b[i].perSec())
+	}
+	if len(rs) == 0 {
+		return 0
+	}
+	slices.Sort(rs)
+	if len(rs)%2 == 0 {
+		return (rs[len(rs)/2-1] + rs[len(rs)/2]) / 2
+	}
+	return rs[len(rs)/2]
 }
 
 func median(rs []result) result {
