@@ -299,6 +299,17 @@ func validHub(hub string) error {
 	return nil
 }
 
+// firstError returns the first non-nil error among checks: argument checks,
+// which are cheap and free of side effects, evaluated in order.
+func firstError(checks ...error) error {
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkCtx(ctx context.Context) error {
 	if ctx == nil {
 		return invalidArg("context is nil; pass context.Background() or a request context")
@@ -550,10 +561,7 @@ func (c *Client) SendToAll(ctx context.Context, msg Message, opts *SendToAllOpti
 // an error. Errors: ErrInvalidArgument, *ResponseError.
 func (c *Client) SendToUser(ctx context.Context, userID string, msg Message, opts *SendToUserOptions) error {
 	const op = "SendToUser"
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validID("user id", userID); err != nil {
+	if err := firstError(checkCtx(ctx), validID("user id", userID)); err != nil {
 		return err
 	}
 	var o SendToUserOptions
@@ -584,10 +592,7 @@ func (c *Client) SendToUser(ctx context.Context, userID string, msg Message, opt
 // is not an error. Errors: ErrInvalidArgument, *ResponseError.
 func (c *Client) SendToConnection(ctx context.Context, connectionID string, msg Message, opts *SendToConnectionOptions) error {
 	const op = "SendToConnection"
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validID("connection id", connectionID); err != nil {
+	if err := firstError(checkCtx(ctx), validID("connection id", connectionID)); err != nil {
 		return err
 	}
 	var o SendToConnectionOptions
@@ -615,10 +620,7 @@ func (c *Client) SendToConnection(ctx context.Context, connectionID string, msg 
 // Errors: ErrInvalidArgument, *ResponseError.
 func (c *Client) SendToGroup(ctx context.Context, group string, msg Message, opts *SendToGroupOptions) error {
 	const op = "SendToGroup"
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validGroup(group); err != nil {
+	if err := firstError(checkCtx(ctx), validGroup(group)); err != nil {
 		return err
 	}
 	var o SendToGroupOptions
@@ -675,10 +677,7 @@ func reasonParam(r string) *string {
 // /api/hubs/{hub}/connections/{connectionId}). Errors: ErrInvalidArgument,
 // *ResponseError.
 func (c *Client) CloseConnection(ctx context.Context, connectionID string, opts *CloseConnectionOptions) error {
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validID("connection id", connectionID); err != nil {
+	if err := firstError(checkCtx(ctx), validID("connection id", connectionID)); err != nil {
 		return err
 	}
 	params := gen.CloseConnectionParams{APIVersion: c.apiVersion}
@@ -712,10 +711,7 @@ func (c *Client) CloseAllConnections(ctx context.Context, opts *CloseConnections
 // /api/hubs/{hub}/users/{userId}/:closeConnections). Errors:
 // ErrInvalidArgument, *ResponseError.
 func (c *Client) CloseUserConnections(ctx context.Context, userID string, opts *CloseConnectionsOptions) error {
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validID("user id", userID); err != nil {
+	if err := firstError(checkCtx(ctx), validID("user id", userID)); err != nil {
 		return err
 	}
 	params := gen.CloseUserConnectionsParams{APIVersion: c.apiVersion}
@@ -734,10 +730,7 @@ func (c *Client) CloseUserConnections(ctx context.Context, userID string, opts *
 // /api/hubs/{hub}/connections/{connectionId}): 200 is true, 404 is false
 // with a nil error, any other status is a *ResponseError.
 func (c *Client) ConnectionExists(ctx context.Context, connectionID string) (bool, error) {
-	if err := checkCtx(ctx); err != nil {
-		return false, err
-	}
-	if err := validID("connection id", connectionID); err != nil {
+	if err := firstError(checkCtx(ctx), validID("connection id", connectionID)); err != nil {
 		return false, err
 	}
 	req, err := gen.NewConnectionExistsRequest(c.server, c.hub, connectionID, &gen.ConnectionExistsParams{APIVersion: c.apiVersion})
@@ -748,10 +741,7 @@ func (c *Client) ConnectionExists(ctx context.Context, connectionID string) (boo
 // /api/hubs/{hub}/users/{userId}): 200 is true, 404 is false, anything
 // else a *ResponseError.
 func (c *Client) UserExists(ctx context.Context, userID string) (bool, error) {
-	if err := checkCtx(ctx); err != nil {
-		return false, err
-	}
-	if err := validID("user id", userID); err != nil {
+	if err := firstError(checkCtx(ctx), validID("user id", userID)); err != nil {
 		return false, err
 	}
 	req, err := gen.NewUserExistsRequest(c.server, c.hub, userID, &gen.UserExistsParams{APIVersion: c.apiVersion})
@@ -762,10 +752,7 @@ func (c *Client) UserExists(ctx context.Context, userID string) (bool, error) {
 // /api/hubs/{hub}/groups/{group}): 200 is true, 404 is false, anything
 // else a *ResponseError.
 func (c *Client) GroupExists(ctx context.Context, group string) (bool, error) {
-	if err := checkCtx(ctx); err != nil {
-		return false, err
-	}
-	if err := validGroup(group); err != nil {
+	if err := firstError(checkCtx(ctx), validGroup(group)); err != nil {
 		return false, err
 	}
 	req, err := gen.NewGroupExistsRequest(c.server, c.hub, group, &gen.GroupExistsParams{APIVersion: c.apiVersion})
@@ -778,13 +765,7 @@ func (c *Client) GroupExists(ctx context.Context, group string) (bool, error) {
 // /api/hubs/{hub}/groups/{group}/connections/{connectionId}). Errors:
 // ErrInvalidArgument, *ResponseError (404 if the connection is unknown).
 func (c *Client) AddConnectionToGroup(ctx context.Context, group, connectionID string) error {
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validGroup(group); err != nil {
-		return err
-	}
-	if err := validID("connection id", connectionID); err != nil {
+	if err := firstError(checkCtx(ctx), validGroup(group), validID("connection id", connectionID)); err != nil {
 		return err
 	}
 	req, err := gen.NewAddConnectionToGroupRequest(c.server, c.hub, group, connectionID, &gen.AddConnectionToGroupParams{APIVersion: c.apiVersion})
@@ -795,13 +776,7 @@ func (c *Client) AddConnectionToGroup(ctx context.Context, group, connectionID s
 // /api/hubs/{hub}/groups/{group}/connections/{connectionId}). Errors:
 // ErrInvalidArgument, *ResponseError.
 func (c *Client) RemoveConnectionFromGroup(ctx context.Context, group, connectionID string) error {
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validGroup(group); err != nil {
-		return err
-	}
-	if err := validID("connection id", connectionID); err != nil {
+	if err := firstError(checkCtx(ctx), validGroup(group), validID("connection id", connectionID)); err != nil {
 		return err
 	}
 	req, err := gen.NewRemoveConnectionFromGroupRequest(c.server, c.hub, group, connectionID, &gen.RemoveConnectionFromGroupParams{APIVersion: c.apiVersion})
@@ -814,13 +789,7 @@ func (c *Client) RemoveConnectionFromGroup(ctx context.Context, group, connectio
 // *ResponseError.
 func (c *Client) RemoveConnectionFromAllGroups(ctx context.Context, connectionID string) error {
 	const op = "RemoveConnectionFromAllGroups"
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validID("connection id", connectionID); err != nil {
-		return err
-	}
-	if err := c.needVersion(wire.APIVersion20221101, op); err != nil {
+	if err := firstError(checkCtx(ctx), validID("connection id", connectionID), c.needVersion(wire.APIVersion20221101, op)); err != nil {
 		return err
 	}
 	req, err := gen.NewRemoveConnectionFromAllGroupsRequest(c.server, c.hub, connectionID, &gen.RemoveConnectionFromAllGroupsParams{APIVersion: c.apiVersion})
@@ -835,13 +804,7 @@ func (c *Client) RemoveConnectionFromAllGroups(ctx context.Context, connectionID
 // is a *ResponseError with StatusCode 404 and ErrorCode
 // "Warning.User.NotExisted". Errors: ErrInvalidArgument, *ResponseError.
 func (c *Client) AddUserToGroup(ctx context.Context, group, userID string) error {
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validGroup(group); err != nil {
-		return err
-	}
-	if err := validID("user id", userID); err != nil {
+	if err := firstError(checkCtx(ctx), validGroup(group), validID("user id", userID)); err != nil {
 		return err
 	}
 	req, err := gen.NewAddUserToGroupRequest(c.server, c.hub, userID, group, &gen.AddUserToGroupParams{APIVersion: c.apiVersion})
@@ -852,13 +815,7 @@ func (c *Client) AddUserToGroup(ctx context.Context, group, userID string) error
 // /api/hubs/{hub}/users/{userId}/groups/{group}). Errors:
 // ErrInvalidArgument, *ResponseError.
 func (c *Client) RemoveUserFromGroup(ctx context.Context, group, userID string) error {
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validGroup(group); err != nil {
-		return err
-	}
-	if err := validID("user id", userID); err != nil {
+	if err := firstError(checkCtx(ctx), validGroup(group), validID("user id", userID)); err != nil {
 		return err
 	}
 	req, err := gen.NewRemoveUserFromGroupRequest(c.server, c.hub, userID, group, &gen.RemoveUserFromGroupParams{APIVersion: c.apiVersion})
@@ -869,10 +826,7 @@ func (c *Client) RemoveUserFromGroup(ctx context.Context, group, userID string) 
 // /api/hubs/{hub}/users/{userId}/groups). Errors: ErrInvalidArgument,
 // *ResponseError.
 func (c *Client) RemoveUserFromAllGroups(ctx context.Context, userID string) error {
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validID("user id", userID); err != nil {
+	if err := firstError(checkCtx(ctx), validID("user id", userID)); err != nil {
 		return err
 	}
 	req, err := gen.NewRemoveUserFromAllGroupsRequest(c.server, c.hub, userID, &gen.RemoveUserFromAllGroupsParams{APIVersion: c.apiVersion})
@@ -897,13 +851,7 @@ func validGroups(groups []string) error {
 // Errors: ErrInvalidArgument, *ResponseError.
 func (c *Client) AddConnectionsToGroups(ctx context.Context, groups []string, filter string) error {
 	const op = "AddConnectionsToGroups"
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validGroups(groups); err != nil {
-		return err
-	}
-	if err := c.needVersion(wire.APIVersion20240101, op); err != nil {
+	if err := firstError(checkCtx(ctx), validGroups(groups), c.needVersion(wire.APIVersion20240101, op)); err != nil {
 		return err
 	}
 	body := gen.AddToGroupsRequest{Groups: groups, Filter: reasonParam(filter)}
@@ -917,13 +865,7 @@ func (c *Client) AddConnectionsToGroups(ctx context.Context, groups []string, fi
 // Errors: ErrInvalidArgument, *ResponseError.
 func (c *Client) RemoveConnectionsFromGroups(ctx context.Context, groups []string, filter string) error {
 	const op = "RemoveConnectionsFromGroups"
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validGroups(groups); err != nil {
-		return err
-	}
-	if err := c.needVersion(wire.APIVersion20240101, op); err != nil {
+	if err := firstError(checkCtx(ctx), validGroups(groups), c.needVersion(wire.APIVersion20240101, op)); err != nil {
 		return err
 	}
 	body := gen.RemoveFromGroupsRequest{Groups: groups, Filter: reasonParam(filter)}
@@ -935,10 +877,7 @@ func (c *Client) RemoveConnectionsFromGroups(ctx context.Context, groups []strin
 // /api/hubs/{hub}/groups/{group}/:closeConnections). Errors:
 // ErrInvalidArgument, *ResponseError.
 func (c *Client) CloseGroupConnections(ctx context.Context, group string, opts *CloseConnectionsOptions) error {
-	if err := checkCtx(ctx); err != nil {
-		return err
-	}
-	if err := validGroup(group); err != nil {
+	if err := firstError(checkCtx(ctx), validGroup(group)); err != nil {
 		return err
 	}
 	params := gen.CloseGroupConnectionsParams{APIVersion: c.apiVersion}
