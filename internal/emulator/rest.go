@@ -47,6 +47,17 @@ const (
 	maxPageSize     = wire.MaxPageSize
 )
 
+// firstError returns the first non-nil error among checks: request checks,
+// which are cheap and free of side effects, evaluated in order.
+func firstError(checks ...error) error {
+	for _, err := range checks {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 func checkHub(hub string) error {
 	if err := validateHub(hub); err != nil {
 		return badRequest("InvalidHub", "%v", err)
@@ -228,10 +239,7 @@ func baseURL(r *http.Request) string {
 
 // SendToAll broadcasts to the hub.
 func (a *restAPI) SendToAll(ctx context.Context, req gen.SendToAllRequestObject) (gen.SendToAllResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkTTL(req.Params.MessageTTLSeconds); err != nil {
+	if err := firstError(checkHub(req.Hub), checkTTL(req.Params.MessageTTLSeconds)); err != nil {
 		return nil, err
 	}
 	f, err := parseFilter(req.Params.Filter)
@@ -248,10 +256,7 @@ func (a *restAPI) SendToAll(ctx context.Context, req gen.SendToAllRequestObject)
 
 // CloseConnection closes one connection.
 func (a *restAPI) CloseConnection(_ context.Context, req gen.CloseConnectionRequestObject) (gen.CloseConnectionResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkID("connection id", req.ConnectionID); err != nil {
+	if err := firstError(checkHub(req.Hub), checkID("connection id", req.ConnectionID)); err != nil {
 		return nil, err
 	}
 	a.e.closeScope(req.Hub, scopeConnection, req.ConnectionID, target{}, deref(req.Params.Reason))
@@ -271,13 +276,7 @@ func (a *restAPI) ConnectionExists(_ context.Context, req gen.ConnectionExistsRe
 
 // SendToConnection sends to one connection.
 func (a *restAPI) SendToConnection(ctx context.Context, req gen.SendToConnectionRequestObject) (gen.SendToConnectionResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkID("connection id", req.ConnectionID); err != nil {
-		return nil, err
-	}
-	if err := checkTTL(req.Params.MessageTTLSeconds); err != nil {
+	if err := firstError(checkHub(req.Hub), checkID("connection id", req.ConnectionID), checkTTL(req.Params.MessageTTLSeconds)); err != nil {
 		return nil, err
 	}
 	d, err := message(ctx, wire.FromServer, "", req.Params.MessageTTLSeconds)
@@ -299,10 +298,7 @@ func (a *restAPI) RemoveConnectionFromAllGroups(_ context.Context, req gen.Remov
 
 // GroupExists tells whether a group has any connection.
 func (a *restAPI) GroupExists(_ context.Context, req gen.GroupExistsRequestObject) (gen.GroupExistsResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkGroup(req.Group); err != nil {
+	if err := firstError(checkHub(req.Hub), checkGroup(req.Group)); err != nil {
 		return nil, err
 	}
 	if a.e.exists(req.Hub, scopeGroup, req.Group) {
@@ -313,10 +309,7 @@ func (a *restAPI) GroupExists(_ context.Context, req gen.GroupExistsRequestObjec
 
 // CloseGroupConnections closes every connection in a group.
 func (a *restAPI) CloseGroupConnections(_ context.Context, req gen.CloseGroupConnectionsRequestObject) (gen.CloseGroupConnectionsResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkGroup(req.Group); err != nil {
+	if err := firstError(checkHub(req.Hub), checkGroup(req.Group)); err != nil {
 		return nil, err
 	}
 	a.e.closeScope(req.Hub, scopeGroup, req.Group, newTarget(req.Params.Excluded, nil), deref(req.Params.Reason))
@@ -325,13 +318,7 @@ func (a *restAPI) CloseGroupConnections(_ context.Context, req gen.CloseGroupCon
 
 // SendToGroup sends to every connection in a group.
 func (a *restAPI) SendToGroup(ctx context.Context, req gen.SendToGroupRequestObject) (gen.SendToGroupResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkGroup(req.Group); err != nil {
-		return nil, err
-	}
-	if err := checkTTL(req.Params.MessageTTLSeconds); err != nil {
+	if err := firstError(checkHub(req.Hub), checkGroup(req.Group), checkTTL(req.Params.MessageTTLSeconds)); err != nil {
 		return nil, err
 	}
 	f, err := parseFilter(req.Params.Filter)
@@ -351,10 +338,7 @@ func (a *restAPI) SendToGroup(ctx context.Context, req gen.SendToGroupRequestObj
 // of the previous page (connections are listed in id order), so a page
 // never repeats or skips a connection that stays in the group.
 func (a *restAPI) ListConnectionsInGroup(ctx context.Context, req gen.ListConnectionsInGroupRequestObject) (gen.ListConnectionsInGroupResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkGroup(req.Group); err != nil {
+	if err := firstError(checkHub(req.Hub), checkGroup(req.Group)); err != nil {
 		return nil, err
 	}
 	p := req.Params
@@ -435,10 +419,7 @@ func decodeContinuation(tok string) (string, error) {
 
 // RemoveConnectionFromGroup removes one connection from a group.
 func (a *restAPI) RemoveConnectionFromGroup(_ context.Context, req gen.RemoveConnectionFromGroupRequestObject) (gen.RemoveConnectionFromGroupResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkGroup(req.Group); err != nil {
+	if err := firstError(checkHub(req.Hub), checkGroup(req.Group), checkID("connection id", req.ConnectionID)); err != nil {
 		return nil, err
 	}
 	a.e.removeFromGroups(req.Hub, scopeConnection, req.ConnectionID, target{}, []string{req.Group})
@@ -447,13 +428,7 @@ func (a *restAPI) RemoveConnectionFromGroup(_ context.Context, req gen.RemoveCon
 
 // AddConnectionToGroup adds one connection to a group; 404 if it is not open.
 func (a *restAPI) AddConnectionToGroup(_ context.Context, req gen.AddConnectionToGroupRequestObject) (gen.AddConnectionToGroupResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkGroup(req.Group); err != nil {
-		return nil, err
-	}
-	if err := checkID("connection id", req.ConnectionID); err != nil {
+	if err := firstError(checkHub(req.Hub), checkGroup(req.Group), checkID("connection id", req.ConnectionID)); err != nil {
 		return nil, err
 	}
 	if !a.e.exists(req.Hub, scopeConnection, req.ConnectionID) {
@@ -538,10 +513,7 @@ func (a *restAPI) UserExists(_ context.Context, req gen.UserExistsRequestObject)
 
 // CloseUserConnections closes a user's connections.
 func (a *restAPI) CloseUserConnections(_ context.Context, req gen.CloseUserConnectionsRequestObject) (gen.CloseUserConnectionsResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkID("user id", req.UserID); err != nil {
+	if err := firstError(checkHub(req.Hub), checkID("user id", req.UserID)); err != nil {
 		return nil, err
 	}
 	a.e.closeScope(req.Hub, scopeUser, req.UserID, newTarget(req.Params.Excluded, nil), deref(req.Params.Reason))
@@ -550,13 +522,7 @@ func (a *restAPI) CloseUserConnections(_ context.Context, req gen.CloseUserConne
 
 // SendToUser sends to a user's connections.
 func (a *restAPI) SendToUser(ctx context.Context, req gen.SendToUserRequestObject) (gen.SendToUserResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkID("user id", req.UserID); err != nil {
-		return nil, err
-	}
-	if err := checkTTL(req.Params.MessageTTLSeconds); err != nil {
+	if err := firstError(checkHub(req.Hub), checkID("user id", req.UserID), checkTTL(req.Params.MessageTTLSeconds)); err != nil {
 		return nil, err
 	}
 	f, err := parseFilter(req.Params.Filter)
@@ -582,10 +548,7 @@ func (a *restAPI) RemoveUserFromAllGroups(_ context.Context, req gen.RemoveUserF
 
 // RemoveUserFromGroup removes a user's connections from a group.
 func (a *restAPI) RemoveUserFromGroup(_ context.Context, req gen.RemoveUserFromGroupRequestObject) (gen.RemoveUserFromGroupResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkGroup(req.Group); err != nil {
+	if err := firstError(checkHub(req.Hub), checkGroup(req.Group)); err != nil {
 		return nil, err
 	}
 	a.e.removeFromGroups(req.Hub, scopeUser, req.UserID, target{}, []string{req.Group})
@@ -596,13 +559,7 @@ func (a *restAPI) RemoveUserFromGroup(_ context.Context, req gen.RemoveUserFromG
 // service, it answers 404 Warning.User.NotExisted when the user has no open
 // connection: nothing is remembered for connections opened later.
 func (a *restAPI) AddUserToGroup(_ context.Context, req gen.AddUserToGroupRequestObject) (gen.AddUserToGroupResponseObject, error) {
-	if err := checkHub(req.Hub); err != nil {
-		return nil, err
-	}
-	if err := checkGroup(req.Group); err != nil {
-		return nil, err
-	}
-	if err := checkID("user id", req.UserID); err != nil {
+	if err := firstError(checkHub(req.Hub), checkGroup(req.Group), checkID("user id", req.UserID)); err != nil {
 		return nil, err
 	}
 	if !a.e.exists(req.Hub, scopeUser, req.UserID) {
