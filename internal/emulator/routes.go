@@ -82,6 +82,12 @@ func (e *Emulator) restLayer(api *recordingMux) http.Handler {
 			api.ServeHTTP(w, r) // 404 or 405 from the router
 			return
 		}
+		// The service picks the route (and refuses its api-version) before
+		// it authenticates the call.
+		if msg := checkAPIVersion(r, op); msg != "" {
+			writeErrorFor(w, r, http.StatusBadRequest, errUnsupportedAPIVersion, msg)
+			return
+		}
 		if op != opHealth {
 			if err := e.authenticateREST(r); err != nil {
 				writeErrorFor(w, r, http.StatusUnauthorized, "Unauthorized", err.Error())
