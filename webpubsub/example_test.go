@@ -84,13 +84,18 @@ func ExampleNewClient() {
 }
 
 func ExampleNewClient_entra() {
-	// svc.URL stands in for https://<name>.webpubsub.azure.com, and
-	// entraCredential for an azidentity credential such as
-	// azidentity.NewDefaultAzureCredential(nil).
-	svc := startEntraService()
-	defer svc.Close()
+	// srv stands in for a service with Microsoft Entra ID authentication,
+	// and cred for an azidentity credential such as
+	// azidentity.NewDefaultAzureCredential(nil). Outside tests the endpoint
+	// is https://<name>.webpubsub.azure.com and needs no WithHTTPClient.
+	srv, err := webpubsubtest.Start(webpubsubtest.WithEntraTokens())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	cred := &webpubsubtest.EntraCredential{}
 
-	client, err := webpubsub.NewClient(svc.URL, "chat", entraCredential{})
+	client, err := webpubsub.NewClient(srv.URL(), "chat", cred, webpubsub.WithHTTPClient(srv.HTTPClient()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -101,7 +106,8 @@ func ExampleNewClient_entra() {
 			log.Fatal(err)
 		}
 	}
-	// Output: token requested for [https://webpubsub.azure.com/.default]
+	fmt.Println("token requests:", cred.Requests())
+	// Output: token requests: [[https://webpubsub.azure.com/.default]]
 }
 
 func ExampleClient_SendToAll() {
@@ -476,13 +482,17 @@ func ExampleClient_ClientAccessToken() {
 }
 
 func ExampleClient_ClientAccessToken_entra() {
-	// svc.URL stands in for https://<name>.webpubsub.azure.com, and
-	// entraCredential for an azidentity credential.
-	svc := startEntraService()
-	defer svc.Close()
+	// srv stands in for a service with Microsoft Entra ID authentication,
+	// and cred for an azidentity credential.
+	srv, err := webpubsubtest.Start(webpubsubtest.WithEntraTokens())
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer srv.Close()
+	cred := &webpubsubtest.EntraCredential{}
 
 	// Without a key the service mints the token (POST :generateToken).
-	client, err := webpubsub.NewClient(svc.URL, "chat", entraCredential{})
+	client, err := webpubsub.NewClient(srv.URL(), "chat", cred, webpubsub.WithHTTPClient(srv.HTTPClient()))
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -490,10 +500,18 @@ func ExampleClient_ClientAccessToken_entra() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	fmt.Println(tok.Token)
+	fmt.Println(len(srv.RequestsFor("GenerateClientToken")), "GenerateClientToken request")
+
+	// The token connects a WebSocket client as bob.
+	ws, _, err := websocket.Dial(context.Background(), tok.URL, nil)
+	if err != nil {
+		log.Fatal(err)
+	}
+	defer ws.CloseNow()
+	fmt.Println("connected with a service-minted token")
 	// Output:
-	// token requested for [https://webpubsub.azure.com/.default]
-	// service-minted-token
+	// 1 GenerateClientToken request
+	// connected with a service-minted token
 }
 
 func ExampleResponseError() {

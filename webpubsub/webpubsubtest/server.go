@@ -41,6 +41,7 @@ type config struct {
 	key            string
 	logger         *slog.Logger
 	recoveryWindow time.Duration
+	entra          bool
 }
 
 // Option configures a Server.
@@ -116,6 +117,9 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	if c.recoveryWindow != 0 {
 		eopts = append(eopts, emulator.WithRecoveryWindow(c.recoveryWindow))
+	}
+	if c.entra {
+		eopts = append(eopts, emulator.WithUnvalidatedEntraTokens(true))
 	}
 	emu, err := emulator.New(eopts...)
 	if err != nil {
