@@ -48,15 +48,16 @@ const accessKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789abcdefgh"
 const hub = "chat"
 
 type config struct {
-	rounds     int
-	window     time.Duration
-	warmup     time.Duration
-	sizes      []int
-	sweepSizes []int
-	inflight   []int
-	jsDir      string
-	node       string
-	raw        string
+	rounds      int
+	window      time.Duration
+	warmup      time.Duration
+	sizes       []int
+	sweepSizes  []int
+	sweepRounds int
+	inflight    []int
+	jsDir       string
+	node        string
+	raw         string
 }
 
 func main() {
@@ -73,7 +74,8 @@ func main() {
 	flag.DurationVar(&cfg.window, "window", time.Second, "measured time of one cell")
 	flag.DurationVar(&cfg.warmup, "warmup", 300*time.Millisecond, "unmeasured time before each cell")
 	flag.StringVar(&sizes, "sizes", "100", "message sizes in bytes of the main cells (comma-separated)")
-	flag.StringVar(&sweep, "sweep", "4096,65536,1048576", "message sizes measured in one round each for the size sweep; empty for none")
+	flag.StringVar(&sweep, "sweep", "4096,65536,1048576", "message sizes of the size sweep; empty for none")
+	flag.IntVar(&cfg.sweepRounds, "sweep-rounds", 3, "rounds of the size sweep")
 	flag.StringVar(&inflight, "inflight", "1,32", "sends in flight (comma-separated)")
 	flag.StringVar(&cfg.jsDir, "js", "bench/js", "directory of the JavaScript side (bench.mjs with node_modules installed); empty to skip it")
 	flag.StringVar(&cfg.node, "node", "node", "the node executable")
@@ -85,8 +87,8 @@ func main() {
 			cfg.inflight, err = ints(inflight)
 		}
 	}
-	if err == nil && (cfg.rounds < 1 || cfg.window <= 0 || len(cfg.sizes) == 0 || len(cfg.inflight) == 0) {
-		err = errors.New("-rounds must be >= 1, -window > 0, -sizes and -inflight non-empty")
+	if err == nil && (cfg.rounds < 1 || cfg.sweepRounds < 1 || cfg.window <= 0 || len(cfg.sizes) == 0 || len(cfg.inflight) == 0) {
+		err = errors.New("-rounds and -sweep-rounds must be >= 1, -window > 0, -sizes and -inflight non-empty")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "compare:", err)
@@ -213,10 +215,12 @@ func run(cfg config) error {
 			fmt.Fprintf(os.Stderr, "  round %d  token %-5s %10.0f tokens/s\n", round+1, im.name, r.perSec())
 		}
 	}
-	for _, size := range cfg.sweepSizes {
-		for _, n := range cfg.inflight {
-			if err := cell(0, size, n); err != nil {
-				return err
+	for round := range cfg.sweepRounds {
+		for _, size := range cfg.sweepSizes {
+			for _, n := range cfg.inflight {
+				if err := cell(round, size, n); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -224,7 +228,7 @@ func run(cfg config) error {
 
 	// The table.
 	has := func(name string) bool { return slices.ContainsFunc(impls, func(i impl) bool { return i.name == name }) }
-	fmt.Println("SendToAll, JSON body, sends per second (median of rounds; sweep sizes: one round).")
+	fmt.Printf("SendToAll, JSON body, sends per second (median of %d rounds; sweep sizes: %d rounds).\n", cfg.rounds, cfg.sweepRounds)
 	fmt.Println("Ratios are the median of the per-round ratios: each round measures both sides within seconds of each other.")
 	fmt.Printf("%-7s %-8s %10s %10s %10s %10s %10s   %-22s %-22s %s\n", "size", "inflight", "sdk", "bare", "js", "sdk/bare", "sdk/js", "allocs/op sdk|bare", "B/op sdk|bare", "allocs sdk/bare")
 	all := append(slices.Clone(cfg.sizes), cfg.sweepSizes...)
