@@ -1,7 +1,9 @@
 package main
 
 import (
+	"strconv"
 	"strings"
+	"time"
 )
 
 // stringList is a repeatable string flag ("--exclude a --exclude b").
@@ -39,4 +41,28 @@ func (c *choice) Set(v string) error {
 		}
 	}
 	return usagef("choose one of %s", strings.Join(c.allowed, ", "))
+}
+
+// secondsFlag is a duration flag that also takes a bare number of seconds
+// ("--ttl 30" as well as "--ttl 30s"), as the REST API counts in seconds.
+type secondsFlag time.Duration
+
+func (d *secondsFlag) String() string {
+	if d == nil {
+		return "0s"
+	}
+	return time.Duration(*d).String()
+}
+
+func (d *secondsFlag) Set(v string) error {
+	if n, err := strconv.Atoi(v); err == nil {
+		*d = secondsFlag(time.Duration(n) * time.Second)
+		return nil
+	}
+	parsed, err := time.ParseDuration(v)
+	if err != nil {
+		return usagef("give whole seconds (30) or a duration (30s, 5m)")
+	}
+	*d = secondsFlag(parsed)
+	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	"github.com/webpubsub-go/sdk/webpubsub"
 )
@@ -51,7 +52,9 @@ Examples:
 			filter := fs.String("filter", "", "OData `filter` choosing the receivers, e.g. \"userId ne 'bob'\" (all, user, group)")
 			var excluded stringList
 			fs.Var(&excluded, "exclude", "connection `id` that does not receive the message; repeatable (all, group)")
-			ttl := fs.Duration("ttl", 0, "how long the message may wait for a slow client, whole seconds from 1s to 5m (`duration`; 0: forever)")
+			var ttlFlag secondsFlag
+			fs.Var(&ttlFlag, "ttl", "how long the message may wait for a slow client: whole seconds up to 300, as a number (30) or a `duration` (30s, 5m); 0: forever")
+			ttl := (*time.Duration)(&ttlFlag)
 			return func(ctx context.Context, inv *invocation, args []string) error {
 				if len(args) == 0 {
 					return usagef("missing target: all, user ID, connection ID or group NAME")
