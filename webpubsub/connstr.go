@@ -1,6 +1,7 @@
 package webpubsub
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"net/url"
@@ -90,6 +91,10 @@ func ParseConnectionString(s string) (ConnectionString, error) {
 	}
 	ep, err := normalizeEndpoint(cs.Endpoint, port)
 	if err != nil {
+		var ia *invalidArgError
+		if errors.As(err, &ia) { // one prefix, like the other connection string errors
+			return ConnectionString{}, invalidArg("connection string: %s", ia.msg)
+		}
 		return ConnectionString{}, fmt.Errorf("connection string: %w", err)
 	}
 	cs.Endpoint = ep

@@ -68,6 +68,9 @@ func TestParseConnectionStringErrors(t *testing.T) {
 		if !strings.Contains(err.Error(), tt.wantMsg) {
 			t.Errorf("%q: error %q does not say %q", tt.in, err, tt.wantMsg)
 		}
+		if !strings.HasPrefix(err.Error(), "webpubsub: invalid argument: connection string: ") {
+			t.Errorf("%q: error %q does not start with the one prefix of connection string errors", tt.in, err)
+		}
 		if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "pw") {
 			t.Errorf("%q: error reveals a secret: %v", tt.in, err)
 		}
