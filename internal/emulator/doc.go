@@ -7,7 +7,10 @@
 //     parameters cannot drift from the OpenAPI document; requests are
 //     authenticated with access-key JWTs exactly as the service does (aud
 //     is the full request URL), optionally also with unverified Entra ID
-//     tokens;
+//     tokens; the stable api-versions 2021-10-01 to 2024-12-01 are
+//     accepted, and any other value, or a version older than the
+//     operation (e.g. ListConnectionsInGroup before 2024-12-01), is
+//     answered with 400 UnsupportedApiVersion, as the service does;
 //   - the WebSocket client endpoints /client/hubs/{hub} and /client/?hub=,
 //     speaking the json.webpubsub.azure.v1 and
 //     json.reliable.webpubsub.azure.v1 subprotocols and raw "simple"

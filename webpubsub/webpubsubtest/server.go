@@ -8,7 +8,8 @@
 // what the code delivered; read Server.Requests to see which REST calls it
 // made and Server.Events to see which client events reached the service;
 // and make calls fail with Server.InjectFault to test retries and error
-// handling.
+// handling. For code that authenticates with Microsoft Entra ID, start the
+// server WithEntraTokens and give the code an EntraCredential.
 package webpubsubtest
 
 import (
