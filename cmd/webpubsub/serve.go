@@ -32,6 +32,9 @@ type serveConfig struct {
 	// [{"hub", "urlTemplate", "userEventPattern", "systemEvents"}], read by
 	// emulator.ParseUpstreamConfig.
 	EventHandlers json.RawMessage `json:"eventHandlers"`
+	// AllowEntraTokens makes the REST API also accept Microsoft Entra ID
+	// bearer tokens, unverified (see --allow-entra).
+	AllowEntraTokens bool `json:"allowEntraTokens"`
 }
 
 const (
@@ -64,6 +67,11 @@ reshape or reject a client; a user event's reply goes back to the client.
    "eventHandlers": [{"hub": "chat", "urlTemplate": "http://localhost:3000/eventhandler/{event}",
                       "userEventPattern": "*", "systemEvents": ["connect", "disconnected"]}]}
 
+--allow-entra makes the REST API also accept Microsoft Entra ID bearer
+tokens (audience https://webpubsub.azure.com), so an app that builds its
+client with an azcore.TokenCredential runs against the emulator. Their
+signatures are not verified: use it only on your own machine.
+
 At --log-level info every REST request and client connection is logged;
 debug adds connection ids, protocol details and every event delivered to an
 event handler. Tokens and keys are never logged.
@@ -74,6 +82,7 @@ Examples:
   webpubsub serve --address 0.0.0.0 --access-key "$MY_KEY"
   webpubsub serve --event-handler 'chat=http://localhost:3000/eventhandler/{event}'
   webpubsub serve --event-handler 'hub=chat;url=http://localhost:3000/eh;system=connect,disconnected'
+  webpubsub serve --allow-entra
   webpubsub serve --config emulator.json`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			address := fs.String("address", defaultServeAddress, "`address` to listen on (0.0.0.0 for every interface)")
@@ -83,6 +92,7 @@ Examples:
 			var handlers stringList
 			fs.Var(&handlers, "event-handler", "event handler `setting`: HUB=URL, or hub=H;url=URL;user=*;system=connect,connected,disconnected; repeatable")
 			configPath := fs.String("config", "", "read settings from this JSON `file`")
+			allowEntra := fs.Bool("allow-entra", false, "also accept Microsoft Entra ID bearer tokens on the REST API, without verifying them")
 			return func(ctx context.Context, inv *invocation, args []string) error {
 				if err := wantArgs(args); err != nil {
 					return err
@@ -104,6 +114,9 @@ Examples:
 				}
 				if given["access-key"] || len(cfg.AccessKeys) == 0 {
 					cfg.AccessKeys = keys
+				}
+				if given["allow-entra"] || !cfg.AllowEntraTokens {
+					cfg.AllowEntraTokens = *allowEntra
 				}
 				if inv.g.logLevel == "" {
 					inv.g.logLevel = cfg.LogLevel
@@ -153,7 +166,7 @@ func readServeConfig(path string) (serveConfig, error) {
 	dec := json.NewDecoder(bufio.NewReader(f))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return cfg, usagef("--config %s: %v (the file is JSON with address, port, accessKeys and logLevel)", path, err)
+		return cfg, usagef("--config %s: %v (the file is JSON with address, port, accessKeys, logLevel, eventHandlers and allowEntraTokens)", path, err)
 	}
 	return cfg, nil
 }
@@ -166,6 +179,9 @@ func serve(ctx context.Context, inv *invocation, cfg serveConfig, upstream []emu
 	}
 	if len(upstream) > 0 {
 		opts = append(opts, emulator.WithUpstream(upstream...))
+	}
+	if cfg.AllowEntraTokens {
+		opts = append(opts, emulator.WithUnvalidatedEntraTokens(true))
 	}
 	e, err := emulator.New(opts...)
 	if err != nil {
