@@ -1,0 +1,117 @@
+package webpubsubtest_test
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/webpubsub-go/sdk/webpubsub/webpubsubtest"
+)
+
+// fatalRecorder is a testing.TB whose Fatalf records instead of stopping,
+// to test helpers that fail the test.
+type fatalRecorder struct {
+	testing.TB
+	mu    sync.Mutex
+	fatal string
+}
+
+func (r *fatalRecorder) Helper() {}
+func (r *fatalRecorder) Fatalf(format string, args ...any) {
+	r.mu.Lock()
+	r.fatal = fmt.Sprintf(format, args...)
+	r.mu.Unlock()
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func TestServerOptions(t *testing.T) {
+	const key = "OptionsKeyOptionsKeyOptionsKeyOptionsKey1234"
+	var logs syncBuffer
+	srv := webpubsubtest.NewServer(t,
+		webpubsubtest.WithAccessKey(key),
+		webpubsubtest.WithLogger(slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug}))),
+		webpubsubtest.WithRecoveryWindow(100*time.Millisecond))
+	if srv.AccessKey() != key || !strings.Contains(srv.ConnectionString(), "AccessKey="+key+";") {
+		t.Errorf("AccessKey %q, connection string %q; want the key %q", srv.AccessKey(), srv.ConnectionString(), key)
+	}
+	client := srv.Client(t, "chat")
+
+	// A dropped reliable client keeps its connection for the recovery
+	// window, then is gone.
+	bob := srv.Connect(t, "chat", "bob", webpubsubtest.WithSubprotocol(webpubsubtest.SubprotocolReliableJSON))
+	if bob.UserID() != "bob" {
+		t.Errorf("UserID() = %q", bob.UserID())
+	}
+	bob.Drop()
+	if ok, err := client.ConnectionExists(ctx(t), bob.ConnectionID()); err != nil || !ok {
+		t.Errorf("right after the drop: ConnectionExists = %v, %v; want true (recoverable)", ok, err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		ok, err := client.ConnectionExists(ctx(t), bob.ConnectionID())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !ok {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the dropped connection outlived its 100 ms recovery window by 5 s")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(logs.String(), "client connected") {
+		t.Errorf("WithLogger: the log has no connection event:\n%s", logs.String())
+	}
+	if strings.Contains(logs.String(), key) {
+		t.Error("the log shows the access key")
+	}
+}
+
+func TestConnTimeoutAndAckError(t *testing.T) {
+	srv := webpubsubtest.NewServer(t)
+	c := srv.Connect(t, "chat", "carol", webpubsubtest.WithTimeout(50*time.Millisecond))
+
+	// Next waits for the Conn's timeout, then fails the test.
+	rec := &fatalRecorder{TB: t}
+	start := time.Now()
+	c.Next(rec)
+	if took := time.Since(start); took < 50*time.Millisecond || took > 2*time.Second {
+		t.Errorf("Next gave up after %v, want about the 50 ms WithTimeout", took)
+	}
+	if !strings.Contains(rec.fatal, "no message") {
+		t.Errorf("Next failed with %q", rec.fatal)
+	}
+
+	// Without the joinLeaveGroup role the service refuses the join.
+	err := c.Join(ctx(t), "vip")
+	var ae *webpubsubtest.AckError
+	if !errors.As(err, &ae) || ae.Name != "Forbidden" {
+		t.Fatalf("Join without permission: %v, want a Forbidden *AckError", err)
+	}
+	if got := ae.Error(); !strings.HasPrefix(got, "webpubsubtest: Forbidden: ") || ae.Message == "" {
+		t.Errorf("AckError text %q", got)
+	}
+}
