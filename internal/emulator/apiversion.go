@@ -3,6 +3,7 @@ package emulator
 import (
 	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -35,13 +36,13 @@ const errUnsupportedAPIVersion = "UnsupportedApiVersion"
 // checkAPIVersion returns the message of a 400 UnsupportedApiVersion when
 // the request's api-version is present but not one the operation supports,
 // and "" otherwise. A missing api-version is left to the router, which
-// reports the required parameter.
+// reports the required parameter, and so are differing repeated values; a
+// value repeated unchanged (a pager appending it to a nextLink) counts once.
 func checkAPIVersion(r *http.Request, op string) string {
-	vs, ok := r.URL.Query()[wire.QueryAPIVersion]
-	if !ok || len(vs) != 1 {
+	v, ok := queryAPIVersion(r.URL.RawQuery)
+	if !ok {
 		return ""
 	}
-	v := vs[0]
 	supported := slices.Contains(apiVersions, v)
 	if supported && v >= opMinAPIVersion[op] { // dates compare as strings; "" when every version has op
 		return ""
@@ -51,4 +52,29 @@ func checkAPIVersion(r *http.Request, op string) string {
 		return fmt.Sprintf("The HTTP resource that matches the request URI '%s' does not support the API version '%s': use one of %s", uri, v, strings.Join(apiVersions, ", "))
 	}
 	return fmt.Sprintf("The HTTP resource that matches the request URI '%s' does not support the API version '%s': %s needs api-version %s or later", uri, v, op, opMinAPIVersion[op])
+}
+
+// queryAPIVersion returns the api-version of a raw query without parsing
+// the whole query (this runs on every REST call): ok is false when it is
+// absent, cannot be unescaped, or has differing values.
+func queryAPIVersion(raw string) (v string, ok bool) {
+	for raw != "" {
+		var kv string
+		kv, raw, _ = strings.Cut(raw, "&")
+		k, val, _ := strings.Cut(kv, "=")
+		if k != wire.QueryAPIVersion {
+			continue
+		}
+		if strings.ContainsAny(val, "%+") {
+			var err error
+			if val, err = url.QueryUnescape(val); err != nil {
+				return "", false
+			}
+		}
+		if ok && val != v {
+			return "", false
+		}
+		v, ok = val, true
+	}
+	return v, ok
 }

@@ -83,3 +83,27 @@ func TestAPIVersion(t *testing.T) {
 	}
 	c.expectNothing(50 * time.Millisecond)
 }
+
+func TestQueryAPIVersion(t *testing.T) {
+	tests := []struct {
+		raw, want string
+		ok        bool
+	}{
+		{"api-version=2024-12-01", "2024-12-01", true},
+		{"a=1&api-version=2024-12-01&b=2", "2024-12-01", true},
+		{"api-version=2024-12-01&api-version=2024-12-01", "2024-12-01", true},
+		{"api-version=2024-12-01&api-version=2021-10-01", "", false},
+		{"api-version=", "", true},
+		{"api-version", "", true},
+		{"api-version=2024%2D12%2D01", "2024-12-01", true},
+		{"api-version=a+b", "a b", true},
+		{"api-version=%zz", "", false},
+		{"xapi-version=1&api-versionx=2", "", false},
+		{"", "", false},
+	}
+	for _, tt := range tests {
+		if v, ok := queryAPIVersion(tt.raw); v != tt.want || ok != tt.ok {
+			t.Errorf("queryAPIVersion(%q) = %q, %v; want %q, %v", tt.raw, v, ok, tt.want, tt.ok)
+		}
+	}
+}
