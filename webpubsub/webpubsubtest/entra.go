@@ -34,11 +34,12 @@ func WithEntraTokens() Option { return func(c *config) { c.entra = true } }
 // WithEntraTokens accepts, valid for one hour, and records the scopes it was
 // asked for. The zero value is ready to use and safe for concurrent use.
 type EntraCredential struct {
-	mu       sync.Mutex
-	requests [][]string
 	// Err, when set, is returned by GetToken instead of a token (set it
 	// before the credential is shared between goroutines).
 	Err error
+
+	mu       sync.Mutex
+	requests [][]string
 }
 
 // GetToken returns a token for opts.Scopes, or c.Err.
