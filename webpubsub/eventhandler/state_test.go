@@ -177,4 +177,10 @@ func TestSignatureIsRedacted(t *testing.T) {
 	if s := eventhandler.Signature("").String(); s != "" {
 		t.Errorf("empty Signature String() = %q", s)
 	}
+	// Format answers every fmt verb; GoString is for callers that ask for
+	// it directly (fmt.GoStringer).
+	var gs fmt.GoStringer = c.event.Signature
+	if s := gs.GoString(); s != "[REDACTED]" {
+		t.Errorf("GoString() = %q, want [REDACTED]", s)
+	}
 }
