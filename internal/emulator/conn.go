@@ -286,8 +286,21 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 			_ = p.ws.Close(req.code, req.reason)
 			return
 		}
+		// Hand the batch's array back as the next queue (one allocation
+		// per delivery less), unless a backlog made it large.
+		if cap(batch) <= maxReusedQueue {
+			clear(batch) // drop the frames' data for the collector
+			c.mu.Lock()
+			if p.queue == nil {
+				p.queue = batch[:0]
+			}
+			c.mu.Unlock()
+		}
 	}
 }
+
+// maxReusedQueue is the largest queue array a writer keeps for reuse.
+const maxReusedQueue = 64
 
 // ping pings the client once so that a dead socket is noticed: a client
 // that does not answer within keepAliveTimeout is dropped.
