@@ -54,6 +54,7 @@ func TestUsageErrors(t *testing.T) {
 		{"missing message", s.env(), "", []string{"send", "all"}, "missing MESSAGE"},
 		{"two message sources", s.env(), "", []string{"send", "all", "--file", "x.json", "hi"}, "either as an argument or with --file, not both"},
 		{"missing file", s.env(), "", []string{"send", "all", "--file", "/does/not/exist"}, "--file: /does/not/exist: no such file or directory"},
+		{"file is a directory", s.env(), "", []string{"send", "all", "--file", os.TempDir()}, "--file: " + os.TempDir() + " is a directory: give the path of a file"},
 		{"exclude with user", s.env(), "", []string{"send", "user", "alice", "--exclude", "c1", "hi"}, "--exclude works with 'send all' and 'send group' only"},
 		{"filter with connection", s.env(), "", []string{"send", "connection", "c1", "--filter", "userId eq 'a'", "hi"}, "--filter does not work with 'send connection'"},
 		{"bad ttl", s.env(), "", []string{"send", "all", "--ttl", "10m", "hi"}, "TTL"},

@@ -143,6 +143,9 @@ func readMessage(inv *invocation, args []string, file string) ([]byte, error) {
 			return nil, usagef("--file: %v", unwrapPathError(err))
 		}
 		defer f.Close()
+		if st, err := f.Stat(); err == nil && st.IsDir() {
+			return nil, usagef("--file: %s is a directory: give the path of a file", file)
+		}
 		return readLimited(f, file)
 	}
 	return []byte(args[0]), nil
