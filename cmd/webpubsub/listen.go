@@ -5,7 +5,9 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
 	"github.com/webpubsub-go/sdk/webpubsub"
@@ -48,6 +50,14 @@ Examples:
 				}
 				if *timeout < 0 {
 					return usagef("--timeout %s: give a positive duration, or 0 for no limit", *timeout)
+				}
+				for _, g := range groups {
+					// The service's rule for group names (1 to 1,024
+					// characters, not only whitespace), checked before
+					// connecting.
+					if strings.TrimSpace(g) == "" || utf8.RuneCountInString(g) > 1024 {
+						return usagef("--group %q: a group name has 1 to 1024 characters and is not only whitespace", g)
+					}
 				}
 				c, err := inv.client()
 				if err != nil {
