@@ -58,10 +58,14 @@ type config struct {
 	jsDir       string
 	node        string
 	raw         string
+	sinkProcs   int
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "-sink" {
+	if len(os.Args) > 2 && os.Args[1] == "-sink" {
+		if procs, err := strconv.Atoi(os.Args[2]); err == nil && procs > 0 {
+			runtime.GOMAXPROCS(procs)
+		}
 		if err := proc.Serve(http.HandlerFunc(sinkHandler)); err != nil {
 			fmt.Fprintln(os.Stderr, "sink:", err)
 			os.Exit(1)
@@ -79,6 +83,7 @@ func main() {
 	flag.StringVar(&inflight, "inflight", "1,32", "sends in flight (comma-separated)")
 	flag.StringVar(&cfg.jsDir, "js", "bench/js", "directory of the JavaScript side (bench.mjs with node_modules installed); empty to skip it")
 	flag.StringVar(&cfg.node, "node", "node", "the node executable")
+	flag.IntVar(&cfg.sinkProcs, "sink-procs", 1, "GOMAXPROCS of the sink process; 0 for the Go default (one per core). One thread answers a sequential client without waking a second one per request, and leaves the other core to the client")
 	flag.StringVar(&cfg.raw, "raw", "", "also write every measurement to this file in Go benchmark format (for benchstat)")
 	flag.Parse()
 	var err error
@@ -86,6 +91,9 @@ func main() {
 		if cfg.sweepSizes, err = ints(sweep); err == nil {
 			cfg.inflight, err = ints(inflight)
 		}
+	}
+	if err == nil && cfg.sinkProcs < 0 {
+		err = errors.New("-sink-procs must be >= 0 (0 for the Go default)")
 	}
 	if err == nil && (cfg.rounds < 1 || cfg.sweepRounds < 1 || cfg.window <= 0 || len(cfg.sizes) == 0 || len(cfg.inflight) == 0) {
 		err = errors.New("-rounds and -sweep-rounds must be >= 1, -window > 0, -sizes and -inflight non-empty")
@@ -141,7 +149,7 @@ type impl struct {
 }
 
 func run(cfg config) error {
-	sink, err := proc.Start("-sink")
+	sink, err := proc.Start("-sink", strconv.Itoa(cfg.sinkProcs))
 	if err != nil {
 		return err
 	}
@@ -580,6 +588,10 @@ func environment(cfg config) string {
 			fmt.Fprintf(&b, ", load %s %s %s", f[0], f[1], f[2])
 		}
 	}
-	fmt.Fprintf(&b, "\nsink: raw net/http server in a child process on loopback; %d round(s) of %v (after %v warm-up) per cell", cfg.rounds, cfg.window, cfg.warmup)
+	procs := "GOMAXPROCS default"
+	if cfg.sinkProcs > 0 {
+		procs = fmt.Sprintf("GOMAXPROCS %d", cfg.sinkProcs)
+	}
+	fmt.Fprintf(&b, "\nsink: raw net/http server in a child process on loopback (%s); %d round(s) of %v (after %v warm-up) per cell", procs, cfg.rounds, cfg.window, cfg.warmup)
 	return b.String()
 }
