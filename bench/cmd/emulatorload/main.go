@@ -59,10 +59,14 @@ type config struct {
 	window      int
 	hold        time.Duration
 	cpuProfile  string
+	emuProcs    int
 }
 
 func main() {
-	if len(os.Args) > 1 && os.Args[1] == "-serve" {
+	if len(os.Args) > 2 && os.Args[1] == "-serve" {
+		if procs, err := strconv.Atoi(os.Args[2]); err == nil && procs > 0 {
+			runtime.GOMAXPROCS(procs)
+		}
 		if err := serve(); err != nil {
 			fmt.Fprintln(os.Stderr, "emulator:", err)
 			os.Exit(1)
@@ -80,6 +84,7 @@ func main() {
 	flag.DurationVar(&cfg.timeout, "timeout", 60*time.Second, "give up a measurement after this long")
 	flag.IntVar(&cfg.dialWorkers, "dial-workers", 64, "WebSocket handshakes in flight while connecting")
 	flag.IntVar(&cfg.inflight, "inflight", 8, "REST sends in flight")
+	flag.IntVar(&cfg.emuProcs, "emulator-procs", 0, "GOMAXPROCS of the emulator process; 0 for the Go default (one per core)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator (not the emulator) to this file")
 	flag.DurationVar(&cfg.hold, "hold", 0, "after connecting each level, wait this long before measuring (to take a heap profile of the emulator)")
 	flag.IntVar(&cfg.window, "window", 8, "messages per connection sent but not yet received at most (closed-loop load; latency grows with it)")
@@ -88,8 +93,8 @@ func main() {
 	if cfg.levels, err = ints(levels); err == nil {
 		cfg.sizes, err = ints(sizes)
 	}
-	if err == nil && (cfg.groups < 1 || cfg.sizeConns < cfg.groups || cfg.deliveries < 1 || cfg.inflight < 1 || cfg.dialWorkers < 1) {
-		err = errors.New("-groups, -deliveries, -inflight and -dial-workers must be >= 1 and -size-conns >= -groups")
+	if err == nil && (cfg.groups < 1 || cfg.sizeConns < cfg.groups || cfg.deliveries < 1 || cfg.inflight < 1 || cfg.dialWorkers < 1 || cfg.emuProcs < 0) {
+		err = errors.New("-groups, -deliveries, -inflight and -dial-workers must be >= 1, -size-conns >= -groups and -emulator-procs >= 0")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "emulatorload:", err)
@@ -206,7 +211,7 @@ func run(cfg config) error {
 	if limit != 0 && limit < need {
 		return fmt.Errorf("the open-file limit is %d but %d connections need about %d: raise it (ulimit -n %d) or lower -conns", limit, slices.Max(cfg.levels), need, need)
 	}
-	child, err := proc.Start("-serve")
+	child, err := proc.Start("-serve", strconv.Itoa(cfg.emuProcs))
 	if err != nil {
 		return err
 	}
@@ -223,7 +228,7 @@ func run(cfg config) error {
 	}
 	h := &harness{cfg: cfg, child: child, rest: rest, base: child.URL, ctx: context.Background()}
 
-	fmt.Println(environment(limit))
+	fmt.Println(environment(limit, cfg.emuProcs))
 	fmt.Println()
 
 	base, err := h.memory()
@@ -771,7 +776,7 @@ func sizeName(n int) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-func environment(limit uint64) string {
+func environment(limit uint64, emuProcs int) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "go %s, GOMAXPROCS %d, NumCPU %d, open-file limit %d", runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), limit)
 	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
@@ -779,6 +784,10 @@ func environment(limit uint64) string {
 			fmt.Fprintf(&b, ", load %s %s %s", f[0], f[1], f[2])
 		}
 	}
-	b.WriteString("\nemulator: internal/emulator with its defaults in a child process (RSS from /proc; heap+stack = runtime HeapInuse+StackInuse after GC); load generator: this process")
+	procs := "GOMAXPROCS default"
+	if emuProcs > 0 {
+		procs = fmt.Sprintf("GOMAXPROCS %d", emuProcs)
+	}
+	fmt.Fprintf(&b, "\nemulator: internal/emulator with its defaults in a child process (%s; RSS from /proc; heap+stack = runtime HeapInuse+StackInuse after GC); load generator: this process", procs)
 	return b.String()
 }
