@@ -60,6 +60,8 @@ type config struct {
 	hold        time.Duration
 	cpuProfile  string
 	emuProcs    int
+	procs       int
+	raw         bool // the raw reader (rawws.go) instead of coder/websocket's
 }
 
 func main() {
@@ -85,6 +87,8 @@ func main() {
 	flag.IntVar(&cfg.dialWorkers, "dial-workers", 64, "WebSocket handshakes in flight while connecting")
 	flag.IntVar(&cfg.inflight, "inflight", 8, "REST sends in flight")
 	flag.IntVar(&cfg.emuProcs, "emulator-procs", 0, "GOMAXPROCS of the emulator process; 0 for the Go default (one per core)")
+	flag.IntVar(&cfg.procs, "procs", 0, "GOMAXPROCS of the load generator (this process); 0 for the Go default (one per core)")
+	reader := flag.String("reader", "raw", "client reader: raw (this program's minimal WebSocket client, cheapest per message) or websocket (coder/websocket)")
 	flag.StringVar(&cfg.cpuProfile, "cpuprofile", "", "write a CPU profile of the load generator (not the emulator) to this file")
 	flag.DurationVar(&cfg.hold, "hold", 0, "after connecting each level, wait this long before measuring (to take a heap profile of the emulator)")
 	flag.IntVar(&cfg.window, "window", 8, "messages per connection sent but not yet received at most (closed-loop load; latency grows with it)")
@@ -93,14 +97,21 @@ func main() {
 	if cfg.levels, err = ints(levels); err == nil {
 		cfg.sizes, err = ints(sizes)
 	}
-	if err == nil && (cfg.groups < 1 || cfg.sizeConns < cfg.groups || cfg.deliveries < 1 || cfg.inflight < 1 || cfg.dialWorkers < 1 || cfg.emuProcs < 0) {
-		err = errors.New("-groups, -deliveries, -inflight and -dial-workers must be >= 1, -size-conns >= -groups and -emulator-procs >= 0")
+	if err == nil && *reader != "raw" && *reader != "websocket" {
+		err = fmt.Errorf("-reader is %q: use raw or websocket", *reader)
+	}
+	cfg.raw = *reader == "raw"
+	if err == nil && (cfg.procs < 0 || cfg.groups < 1 || cfg.sizeConns < cfg.groups || cfg.deliveries < 1 || cfg.inflight < 1 || cfg.dialWorkers < 1 || cfg.emuProcs < 0) {
+		err = errors.New("-groups, -deliveries, -inflight and -dial-workers must be >= 1, -size-conns >= -groups, -procs and -emulator-procs >= 0")
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, "emulatorload:", err)
 		os.Exit(2)
 	}
 	cfg.groupSize = cfg.sizeConns / cfg.groups
+	if cfg.procs > 0 {
+		runtime.GOMAXPROCS(cfg.procs)
+	}
 	if cfg.cpuProfile != "" {
 		f, err := os.Create(cfg.cpuProfile)
 		if err == nil {
@@ -173,7 +184,8 @@ func serve() error {
 
 // client is one WebSocket client of the load generator.
 type client struct {
-	ws       *websocket.Conn
+	ws       *websocket.Conn // with -reader=websocket
+	raw      *rawConn        // with -reader=raw
 	reliable bool
 	got      atomic.Int64 // data messages received
 	dup      atomic.Int64 // messages whose number was seen before
@@ -228,7 +240,7 @@ func run(cfg config) error {
 	}
 	h := &harness{cfg: cfg, child: child, rest: rest, base: child.URL, ctx: context.Background()}
 
-	fmt.Println(environment(limit, cfg.emuProcs))
+	fmt.Println(environment(limit, cfg.emuProcs, cfg.raw))
 	fmt.Println()
 
 	base, err := h.memory()
@@ -442,6 +454,18 @@ func (h *harness) dial(tc *webpubsub.Client, proto string, groups []string) (*cl
 	if err != nil {
 		return nil, err
 	}
+	if h.cfg.raw {
+		rc, err := dialRaw(ctx, tok.URL, proto)
+		if err != nil {
+			return nil, err
+		}
+		// The first message is the "connected" system message.
+		if err := rc.next(func([]byte) {}); err != nil {
+			_ = rc.closeNow()
+			return nil, fmt.Errorf("reading the connected message: %w", err)
+		}
+		return &client{raw: rc, done: make(chan struct{})}, nil
+	}
 	ws, _, err := websocket.Dial(ctx, tok.URL, &websocket.DialOptions{Subprotocols: []string{proto}})
 	if err != nil {
 		return nil, err
@@ -458,7 +482,7 @@ func (h *harness) dial(tc *webpubsub.Client, proto string, groups []string) (*cl
 func closeAll(cs []*client) {
 	for _, c := range cs {
 		if c != nil {
-			_ = c.ws.CloseNow()
+			_ = c.closeNow()
 		}
 	}
 	for _, c := range cs {
@@ -490,88 +514,134 @@ func number(b, key []byte) (uint64, bool) {
 	return v, j > start
 }
 
+func (c *client) closeNow() error {
+	if c.raw != nil {
+		return c.raw.closeNow()
+	}
+	return c.ws.CloseNow()
+}
+
+// Only the head (the payload's "t" and "n" come first in data) and the
+// tail (sequenceId ends the message) of a message matter: the rest is
+// dropped as it is read, so large messages cost this process little memory.
+const headSize, tailSize = 256, 64
+
+// excerpt keeps a message's head and tail while its payload streams by.
+type excerpt struct {
+	head, tail []byte
+}
+
+func newExcerpt() *excerpt {
+	return &excerpt{head: make([]byte, 0, headSize), tail: make([]byte, 0, 2*tailSize)}
+}
+
+func (e *excerpt) reset() { e.head, e.tail = e.head[:0], e.tail[:0] }
+
+// add takes the next chunk of the payload.
+func (e *excerpt) add(chunk []byte) {
+	if room := headSize - len(e.head); room > 0 {
+		e.head = append(e.head, chunk[:min(room, len(chunk))]...)
+	}
+	if len(chunk) >= tailSize {
+		e.tail = append(e.tail[:0], chunk[len(chunk)-tailSize:]...)
+	} else {
+		e.tail = append(e.tail, chunk...)
+		if len(e.tail) > tailSize {
+			e.tail = append(e.tail[:0], e.tail[len(e.tail)-tailSize:]...)
+		}
+	}
+}
+
 // read receives until the socket ends: it counts data messages, records
-// their latency, notices duplicates and acknowledges reliable ones.
+// their latency, notices duplicates and acknowledges reliable ones. It is
+// the client's only goroutine.
 func (h *harness) read(c *client) {
 	defer close(c.done)
-	// Only the head (the payload's "t" and "n" come first in data) and the
-	// tail (sequenceId ends the message) matter: the rest is read into a
-	// scratch buffer and dropped, so large messages cost this process
-	// little memory.
-	const headSize, tailSize = 256, 64
+	e := newExcerpt()
 	scratch := make([]byte, 16<<10)
-	head := make([]byte, 0, headSize)
-	tail := make([]byte, 0, 2*tailSize)
 	var sinceAck int
 	for {
-		_, r, err := c.ws.Reader(h.ctx)
-		if err != nil {
+		e.reset()
+		if c.raw != nil {
+			if err := c.raw.next(e.add); err != nil {
+				return
+			}
+		} else if !h.readWebSocket(c.ws, e, scratch) {
 			return
 		}
-		head, tail = head[:0], tail[:0]
-		for {
-			n, err := r.Read(scratch)
-			chunk := scratch[:n]
-			if room := headSize - len(head); room > 0 {
-				head = append(head, chunk[:min(room, len(chunk))]...)
-			}
-			if len(chunk) >= tailSize {
-				tail = append(tail[:0], chunk[len(chunk)-tailSize:]...)
+		if !h.record(c, e.head, time.Now()) || !c.reliable {
+			continue
+		}
+		if sinceAck++; sinceAck < ackEvery {
+			continue
+		}
+		sinceAck = 0
+		if seq, ok := number(e.tail, keySeq); ok {
+			ack := []byte(`{"type":"sequenceAck","sequenceId":` + strconv.FormatUint(seq, 10) + `}`)
+			var err error
+			if c.raw != nil {
+				err = c.raw.write(opText, ack)
 			} else {
-				tail = append(tail, chunk...)
-				if len(tail) > tailSize {
-					tail = append(tail[:0], tail[len(tail)-tailSize:]...)
-				}
-			}
-			if err == io.EOF {
-				break
+				err = c.ws.Write(h.ctx, websocket.MessageText, ack)
 			}
 			if err != nil {
 				return
 			}
 		}
-		now := time.Now()
-		if !bytes.Contains(head[:min(len(head), 64)], []byte(`"type":"message"`)) {
-			continue
+	}
+}
+
+// readWebSocket reads one message with coder/websocket into e; false when
+// the socket ended.
+func (h *harness) readWebSocket(ws *websocket.Conn, e *excerpt, scratch []byte) bool {
+	_, r, err := ws.Reader(h.ctx)
+	if err != nil {
+		return false
+	}
+	for {
+		n, err := r.Read(scratch)
+		e.add(scratch[:n])
+		if err == io.EOF {
+			return true
 		}
-		t, ok1 := number(head, keyT)
-		n, ok2 := number(head, keyN)
-		if !ok1 || !ok2 {
-			continue
-		}
-		// Message numbers are global and small (one per REST call), so a
-		// bitset per client is cheap.
-		w := int(n / 64)
-		for w >= len(c.seen) {
-			c.seen = append(c.seen, 0)
-		}
-		if c.seen[w]&(1<<(n%64)) != 0 {
-			c.dup.Add(1)
-		} else {
-			c.seen[w] |= 1 << (n % 64)
-		}
-		c.got.Add(1)
-		if m := h.cur.Load(); m != nil {
-			c.mu.Lock()
-			c.lat = append(c.lat, now.Sub(time.Unix(0, int64(t))))
-			c.mu.Unlock()
-			if m.received.Add(1) == m.expected {
-				m.once.Do(func() { close(m.complete) })
-			}
-		}
-		if c.reliable {
-			sinceAck++
-			if sinceAck >= ackEvery {
-				sinceAck = 0
-				if seq, ok := number(tail, keySeq); ok {
-					ack := `{"type":"sequenceAck","sequenceId":` + strconv.FormatUint(seq, 10) + `}`
-					if err := c.ws.Write(h.ctx, websocket.MessageText, []byte(ack)); err != nil {
-						return
-					}
-				}
-			}
+		if err != nil {
+			return false
 		}
 	}
+}
+
+// record counts one received message whose head is head; false when it is
+// not a data message of this harness.
+func (h *harness) record(c *client, head []byte, now time.Time) bool {
+	if !bytes.Contains(head[:min(len(head), 64)], []byte(`"type":"message"`)) {
+		return false
+	}
+	t, ok1 := number(head, keyT)
+	n, ok2 := number(head, keyN)
+	if !ok1 || !ok2 {
+		return false
+	}
+	// Message numbers are global and small (one per REST call), so a
+	// bitset per client is cheap.
+	w := int(n / 64)
+	for w >= len(c.seen) {
+		c.seen = append(c.seen, 0)
+	}
+	if c.seen[w]&(1<<(n%64)) != 0 {
+		c.dup.Add(1)
+	} else {
+		c.seen[w] |= 1 << (n % 64)
+	}
+	c.got.Add(1)
+	if m := h.cur.Load(); m != nil {
+		c.mu.Lock()
+		c.lat = append(c.lat, now.Sub(time.Unix(0, int64(t))))
+		c.mu.Unlock()
+		if m.received.Add(1) == m.expected {
+			m.once.Do(func() { close(m.complete) })
+		}
+	}
+	return true
 }
 
 // row is one measured cell.
@@ -776,7 +846,7 @@ func sizeName(n int) string {
 	return fmt.Sprintf("%d B", n)
 }
 
-func environment(limit uint64, emuProcs int) string {
+func environment(limit uint64, emuProcs int, raw bool) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "go %s, GOMAXPROCS %d, NumCPU %d, open-file limit %d", runtime.Version(), runtime.GOMAXPROCS(0), runtime.NumCPU(), limit)
 	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
@@ -788,6 +858,6 @@ func environment(limit uint64, emuProcs int) string {
 	if emuProcs > 0 {
 		procs = fmt.Sprintf("GOMAXPROCS %d", emuProcs)
 	}
-	fmt.Fprintf(&b, "\nemulator: internal/emulator with its defaults in a child process (%s; RSS from /proc; heap+stack = runtime HeapInuse+StackInuse after GC); load generator: this process", procs)
+	fmt.Fprintf(&b, "\nemulator: internal/emulator with its defaults in a child process (%s; RSS from /proc; heap+stack = runtime HeapInuse+StackInuse after GC); load generator: this process, reader %s", procs, map[bool]string{true: "raw", false: "websocket (coder/websocket)"}[raw])
 	return b.String()
 }
