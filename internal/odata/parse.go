@@ -96,33 +96,23 @@ func (p *parser) enter(pos int) error {
 func (p *parser) leave() { p.depth-- }
 
 func (p *parser) parseOr(ctx operandCtx) (expr, error) {
-	l, err := p.parseAnd(ctx)
-	if err != nil {
-		return expr{}, err
-	}
-	for p.peekWord("or") {
-		op := p.next()
-		r, err := p.parseAnd(operandCtx{after: "'" + op.raw + "'"})
-		if err != nil {
-			return expr{}, err
-		}
-		lb, rb, err := p.bothBool(op.raw, l, r)
-		if err != nil {
-			return expr{}, err
-		}
-		l.n = newLogic(true, lb, rb)
-	}
-	return l, nil
+	return p.parseChain(ctx, "or", p.parseAnd)
 }
 
 func (p *parser) parseAnd(ctx operandCtx) (expr, error) {
-	l, err := p.parseCompare(ctx)
+	return p.parseChain(ctx, "and", p.parseCompare)
+}
+
+// parseChain parses operand (word operand)*, for the logical operators "or"
+// and "and", each operand parsed by the next tighter level.
+func (p *parser) parseChain(ctx operandCtx, word string, operand func(operandCtx) (expr, error)) (expr, error) {
+	l, err := operand(ctx)
 	if err != nil {
 		return expr{}, err
 	}
-	for p.peekWord("and") {
+	for p.peekWord(word) {
 		op := p.next()
-		r, err := p.parseCompare(operandCtx{after: "'" + op.raw + "'"})
+		r, err := operand(operandCtx{after: "'" + op.raw + "'"})
 		if err != nil {
 			return expr{}, err
 		}
@@ -130,7 +120,7 @@ func (p *parser) parseAnd(ctx operandCtx) (expr, error) {
 		if err != nil {
 			return expr{}, err
 		}
-		l.n = newLogic(false, lb, rb)
+		l.n = newLogic(word == "or", lb, rb)
 	}
 	return l, nil
 }
