@@ -167,7 +167,7 @@ func TestEntraErrors(t *testing.T) {
 func TestKeyRotationOnTheWire(t *testing.T) {
 	f := newFakeService(t, "")
 	key, _ := NewKeyCredential(testKey)
-	c, err := NewClient(f.url(), "chat", key)
+	c, err := NewClientWithKey(f.url(), "chat", key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -313,7 +313,7 @@ func TestEntraNeedsTLS(t *testing.T) {
 	}
 	// Keys sign short-lived, URL-bound JWTs, so plain http is allowed.
 	key, _ := NewKeyCredential("k")
-	if _, err := NewClient("http://x.webpubsub.azure.com", "hub", key); err != nil {
+	if _, err := NewClientWithKey("http://x.webpubsub.azure.com", "hub", key); err != nil {
 		t.Error(err)
 	}
 }

@@ -12,7 +12,7 @@
 //
 //	// 2. An endpoint and an access key. Rotate the key later with key.Update.
 //	key, err := webpubsub.NewKeyCredential(os.Getenv("WEBPUBSUB_KEY"))
-//	client, err := webpubsub.NewClient("https://<name>.webpubsub.azure.com", "chat", key)
+//	client, err := webpubsub.NewClientWithKey("https://<name>.webpubsub.azure.com", "chat", key)
 //
 //	// 3. Microsoft Entra ID, with any azcore.TokenCredential (e.g. azidentity).
 //	cred, err := azidentity.NewDefaultAzureCredential(nil)

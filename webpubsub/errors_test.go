@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"os/exec"
 	"strings"
 	"testing"
 	"time"
@@ -132,26 +134,26 @@ func TestConstructorErrors(t *testing.T) {
 		name, want string
 		make       func() (*Client, error)
 	}{
-		{"hub hyphen", "no hyphens", func() (*Client, error) { return NewClient("https://x.com", "my-hub", key) }},
-		{"hub empty", "must start with a letter", func() (*Client, error) { return NewClient("https://x.com", "", key) }},
-		{"hub digit", "must start with a letter", func() (*Client, error) { return NewClient("https://x.com", "1hub", key) }},
-		{"hub long", "at most 128", func() (*Client, error) { return NewClient("https://x.com", "h"+strings.Repeat("a", 128), key) }},
-		{"endpoint", "absolute http", func() (*Client, error) { return NewClient("x.com", "hub", key) }},
+		{"hub hyphen", "no hyphens", func() (*Client, error) { return NewClientWithKey("https://x.com", "my-hub", key) }},
+		{"hub empty", "must start with a letter", func() (*Client, error) { return NewClientWithKey("https://x.com", "", key) }},
+		{"hub digit", "must start with a letter", func() (*Client, error) { return NewClientWithKey("https://x.com", "1hub", key) }},
+		{"hub long", "at most 128", func() (*Client, error) { return NewClientWithKey("https://x.com", "h"+strings.Repeat("a", 128), key) }},
+		{"endpoint", "absolute http", func() (*Client, error) { return NewClientWithKey("x.com", "hub", key) }},
 		{"nil cred", "credential is nil", func() (*Client, error) { return NewClient("https://x.com", "hub", nil) }},
-		{"nil key", "KeyCredential is nil", func() (*Client, error) { return NewClient("https://x.com", "hub", nilKey) }},
-		{"zero key", "NewKeyCredential", func() (*Client, error) { return NewClient("https://x.com", "hub", &KeyCredential{}) }},
-		{"string cred", "neither", func() (*Client, error) { return NewClient("https://x.com", "hub", "key") }},
+		{"nil key", "KeyCredential is nil", func() (*Client, error) { return NewClientWithKey("https://x.com", "hub", nilKey) }},
+		{"zero key", "NewKeyCredential", func() (*Client, error) { return NewClientWithKey("https://x.com", "hub", &KeyCredential{}) }},
+		{"entra over http", "only sent over https", func() (*Client, error) { return NewClient("http://x.com", "hub", &fakeCredential{}) }},
 		{"api version", "not a supported api-version", func() (*Client, error) {
-			return NewClient("https://x.com", "hub", key, WithAPIVersion("2020-10-01"))
+			return NewClientWithKey("https://x.com", "hub", key, WithAPIVersion("2020-10-01"))
 		}},
-		{"proxy", "WithReverseProxy", func() (*Client, error) { return NewClient("https://x.com", "hub", key, WithReverseProxy("::")) }},
-		{"http client", "nil", func() (*Client, error) { return NewClient("https://x.com", "hub", key, WithHTTPClient(nil)) }},
+		{"proxy", "WithReverseProxy", func() (*Client, error) { return NewClientWithKey("https://x.com", "hub", key, WithReverseProxy("::")) }},
+		{"http client", "nil", func() (*Client, error) { return NewClientWithKey("https://x.com", "hub", key, WithHTTPClient(nil)) }},
 		{"retry", "negative", func() (*Client, error) {
-			return NewClient("https://x.com", "hub", key, WithRetry(RetryOptions{RetryDelay: -1}))
+			return NewClientWithKey("https://x.com", "hub", key, WithRetry(RetryOptions{RetryDelay: -1}))
 		}},
-		{"user agent space", "without spaces", func() (*Client, error) { return NewClient("https://x.com", "hub", key, WithUserAgent("my app")) }},
+		{"user agent space", "without spaces", func() (*Client, error) { return NewClientWithKey("https://x.com", "hub", key, WithUserAgent("my app")) }},
 		{"user agent long", "1 to 24", func() (*Client, error) {
-			return NewClient("https://x.com", "hub", key, WithUserAgent(strings.Repeat("a", 25)))
+			return NewClientWithKey("https://x.com", "hub", key, WithUserAgent(strings.Repeat("a", 25)))
 		}},
 		{"conn string", "AccessKey is missing", func() (*Client, error) { return NewClientFromConnectionString("Endpoint=https://x.com", "hub") }},
 		{"conn string hub", "no hyphens", func() (*Client, error) {
@@ -165,11 +167,11 @@ func TestConstructorErrors(t *testing.T) {
 		}
 	}
 	for _, hub := range []string{"a", "Hub_1", "h`,.[]", "A" + strings.Repeat("b", 127)} {
-		if _, err := NewClient("https://x.com", hub, key); err != nil {
+		if _, err := NewClientWithKey("https://x.com", hub, key); err != nil {
 			t.Errorf("hub %q refused: %v", hub, err)
 		}
 	}
-	c, err := NewClient("https://X.com:8443/base/", "hub", key, nil, WithAPIVersion("2023-07-01"))
+	c, err := NewClientWithKey("https://X.com:8443/base/", "hub", key, nil, WithAPIVersion("2023-07-01"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,5 +235,32 @@ func TestResponseError(t *testing.T) {
 	e := &ResponseError{Operation: "Op", Method: "GET", URL: "u", StatusCode: 429, ErrorCode: "Throttled", Message: "slow down"}
 	if got, want := e.Error(), "webpubsub: Op: GET u: 429 Too Many Requests (error code Throttled): slow down"; got != want {
 		t.Errorf("Error() = %q, want %q", got, want)
+	}
+}
+
+// TestWrongCredentialDoesNotCompile builds testdata/wrongcred, which passes
+// an access key to NewClient, an Entra ID credential to NewClientWithKey
+// and an azcore.KeyCredential to NewClient, and expects the compiler to
+// refuse each of the three calls.
+func TestWrongCredentialDoesNotCompile(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds a program")
+	}
+	goBin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("the go command is not on PATH")
+	}
+	out, err := exec.Command(goBin, "build", "-o", os.DevNull, "./testdata/wrongcred").CombinedOutput()
+	if err == nil {
+		t.Fatal("testdata/wrongcred compiled; a wrong credential type must be a compile error")
+	}
+	for _, want := range []string{
+		"main.go:15:", "as azcore.TokenCredential value in argument to webpubsub.NewClient",
+		"main.go:17:", "as *webpubsub.KeyCredential value in argument to webpubsub.NewClientWithKey",
+		"main.go:18:", "*azcore.KeyCredential) as azcore.TokenCredential",
+	} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("the compiler's output does not contain %q:\n%s", want, out)
+		}
 	}
 }

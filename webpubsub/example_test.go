@@ -59,7 +59,7 @@ func ExampleNewClient() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	client, err := webpubsub.NewClient(srv.URL(), "chat", key, webpubsub.WithUserAgent("myapp"))
+	client, err := webpubsub.NewClientWithKey(srv.URL(), "chat", key, webpubsub.WithUserAgent("myapp"))
 	if err != nil {
 		log.Fatal(err)
 	}

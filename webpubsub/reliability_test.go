@@ -502,7 +502,7 @@ func TestKeyRotationUnderLoad(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := webpubsub.NewClient(svc.URL, "hub", key, webpubsub.WithRetry(webpubsub.RetryOptions{MaxRetries: -1}))
+	c, err := webpubsub.NewClientWithKey(svc.URL, "hub", key, webpubsub.WithRetry(webpubsub.RetryOptions{MaxRetries: -1}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -545,7 +545,7 @@ func TestKeyRotationUnderLoad(t *testing.T) {
 	svc2 := httptest.NewServer(emu2.Handler())
 	defer svc2.Close()
 	defer emu2.Close()
-	c2, _ := webpubsub.NewClient(svc2.URL, "hub", key)
+	c2, _ := webpubsub.NewClientWithKey(svc2.URL, "hub", key)
 	if err := c2.SendToAll(context.Background(), webpubsub.Text("x"), nil); err != nil {
 		t.Errorf("after retiring the old key: %v", err)
 	}

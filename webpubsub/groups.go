@@ -249,3 +249,95 @@ func (c *Client) nextPageURL(first *url.URL, link string) (*url.URL, error) {
 	}
 	return &next, nil
 }
+
+// GroupExists reports whether group has at least one connection (HEAD
+// /api/hubs/{hub}/groups/{group}): 200 is true, 404 is false, anything
+// else a *ResponseError.
+func (c *Client) GroupExists(ctx context.Context, group string) (bool, error) {
+	if err := firstError(checkCtx(ctx), validGroup(group)); err != nil {
+		return false, err
+	}
+	req, err := gen.NewGroupExistsRequest(c.server, c.hub, group, &gen.GroupExistsParams{APIVersion: c.apiVersion})
+	return c.exists(ctx, "GroupExists", req, err)
+}
+
+// AddConnectionToGroup adds a connection to group (PUT
+// /api/hubs/{hub}/groups/{group}/connections/{connectionId}). Errors:
+// ErrInvalidArgument, *ResponseError (404 if the connection is unknown).
+func (c *Client) AddConnectionToGroup(ctx context.Context, group, connectionID string) error {
+	if err := firstError(checkCtx(ctx), validGroup(group), validID("connection id", connectionID)); err != nil {
+		return err
+	}
+	req, err := gen.NewAddConnectionToGroupRequest(c.server, c.hub, group, connectionID, &gen.AddConnectionToGroupParams{APIVersion: c.apiVersion})
+	return c.run(ctx, "AddConnectionToGroup", req, err)
+}
+
+// RemoveConnectionFromGroup removes a connection from group (DELETE
+// /api/hubs/{hub}/groups/{group}/connections/{connectionId}). Errors:
+// ErrInvalidArgument, *ResponseError.
+func (c *Client) RemoveConnectionFromGroup(ctx context.Context, group, connectionID string) error {
+	if err := firstError(checkCtx(ctx), validGroup(group), validID("connection id", connectionID)); err != nil {
+		return err
+	}
+	req, err := gen.NewRemoveConnectionFromGroupRequest(c.server, c.hub, group, connectionID, &gen.RemoveConnectionFromGroupParams{APIVersion: c.apiVersion})
+	return c.run(ctx, "RemoveConnectionFromGroup", req, err)
+}
+
+func validGroups(groups []string) error {
+	if len(groups) == 0 {
+		return invalidArg("no groups given")
+	}
+	for _, g := range groups {
+		if err := validGroup(g); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddConnectionsToGroups adds every connection that filter selects to each
+// of groups (POST /api/hubs/{hub}/:addToGroups). An empty filter selects
+// every connection of the hub. Needs api-version 2024-01-01 or later.
+// Errors: ErrInvalidArgument, *ResponseError.
+func (c *Client) AddConnectionsToGroups(ctx context.Context, groups []string, filter string) error {
+	const op = "AddConnectionsToGroups"
+	if err := firstError(checkCtx(ctx), validGroups(groups), c.needVersion(wire.APIVersion20240101, op)); err != nil {
+		return err
+	}
+	body := gen.AddToGroupsRequest{Groups: groups, Filter: reasonParam(filter)}
+	req, err := gen.NewAddConnectionsToGroupsRequest(c.server, c.hub, &gen.AddConnectionsToGroupsParams{APIVersion: c.apiVersion}, body)
+	return c.run(ctx, op, req, err)
+}
+
+// RemoveConnectionsFromGroups removes every connection that filter selects
+// from each of groups (POST /api/hubs/{hub}/:removeFromGroups). An empty
+// filter selects every connection. Needs api-version 2024-01-01 or later.
+// Errors: ErrInvalidArgument, *ResponseError.
+func (c *Client) RemoveConnectionsFromGroups(ctx context.Context, groups []string, filter string) error {
+	const op = "RemoveConnectionsFromGroups"
+	if err := firstError(checkCtx(ctx), validGroups(groups), c.needVersion(wire.APIVersion20240101, op)); err != nil {
+		return err
+	}
+	body := gen.RemoveFromGroupsRequest{Groups: groups, Filter: reasonParam(filter)}
+	req, err := gen.NewRemoveConnectionsFromGroupsRequest(c.server, c.hub, &gen.RemoveConnectionsFromGroupsParams{APIVersion: c.apiVersion}, body)
+	return c.run(ctx, op, req, err)
+}
+
+// CloseGroupConnections closes every connection in group (POST
+// /api/hubs/{hub}/groups/{group}/:closeConnections). Errors:
+// ErrInvalidArgument, *ResponseError.
+func (c *Client) CloseGroupConnections(ctx context.Context, group string, opts *CloseConnectionsOptions) error {
+	if err := firstError(checkCtx(ctx), validGroup(group)); err != nil {
+		return err
+	}
+	params := gen.CloseGroupConnectionsParams{APIVersion: c.apiVersion}
+	if opts != nil {
+		var err error
+		if params.Excluded, err = validExcluded(opts.Excluded); err != nil {
+			return err
+		}
+		params.Reason = reasonParam(opts.Reason)
+	}
+	req, err := gen.NewCloseGroupConnectionsRequest(c.server, c.hub, group, &params)
+	return c.run(ctx, "CloseGroupConnections", req, err)
+}
