@@ -53,13 +53,13 @@ type conn struct {
 	perms  map[permission]struct{}
 	ended  bool
 
-	mu            sync.Mutex
-	closed        bool // no more deliveries; the connection is ending
-	ackIDs        map[uint64]struct{}
+	mu     sync.Mutex
+	closed bool // no more deliveries; the connection is ending
+	ackIDs map[uint64]struct{}
 	// ackMu makes checking, executing and recording an acked request one
 	// step, also when the old and the recovered socket of a connection
 	// both carry the same request.
-	ackMu sync.Mutex
+	ackMu         sync.Mutex
 	lastSeq       uint64
 	unacked       []frame // reliable: sent or pending data not yet acked
 	unackedBytes  int
