@@ -6,7 +6,10 @@
 // and after, and goroutines at the start and the end, and exits non-zero
 // if anything was lost, duplicated or leaked.
 //
-//	go run ./internal/soak -duration 2m   (make soak)
+// The clients are wsclient.Clients; a drop breaks a client's TCP
+// connection under it, and wsclient recovers it.
+//
+//	go run ./bench/soak -duration 2m   (make soak)
 package main
 
 import (
@@ -17,21 +20,19 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/url"
+	"net"
+	"net/http"
 	"os"
-	"regexp"
 	"runtime"
 	"runtime/pprof"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/coder/websocket"
-
 	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/internal/leakcheck"
-	"github.com/webpubsub-go/sdk/internal/wire"
 	"github.com/webpubsub-go/sdk/webpubsub"
+	"github.com/webpubsub-go/sdk/webpubsub/wsclient"
 )
 
 type config struct {
@@ -105,25 +106,51 @@ type payload struct {
 
 // client is one WebSocket client of the soak.
 type client struct {
-	url      string
 	group    int
 	reliable bool
+	ws       *wsclient.Client
+	dialer   *tcpDialer
 
-	mu        sync.Mutex
-	ws        *websocket.Conn
-	connID    string
-	reconnTok string
-	maxSeq    uint64
-	got       map[uint64]bool
-	dups      int
-	gaps      int
-	ended     string // why the connection ended for good, "" while alive
-	acked     uint64
+	mu      sync.Mutex
+	lastSeq uint64
+	got     map[uint64]bool
+	dups    int
+	gaps    int
+	ended   string // why the connection ended for good, "" while alive
+}
+
+// tcpDialer remembers a client's TCP connections so that the soak can
+// break them.
+type tcpDialer struct {
+	mu   sync.Mutex
+	conn net.Conn
+}
+
+func (d *tcpDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err == nil {
+		d.mu.Lock()
+		d.conn = c
+		d.mu.Unlock()
+	}
+	return c, err
+}
+
+// drop resets the client's current TCP connection, as a network failure
+// would; wsclient recovers it.
+func (d *tcpDialer) drop() {
+	d.mu.Lock()
+	c := d.conn
+	d.mu.Unlock()
+	if tc, ok := c.(*net.TCPConn); ok {
+		_ = tc.SetLinger(0)
+		_ = tc.Close()
+	}
 }
 
 type stats struct {
-	reconnects, recoveryFailures, redials atomic.Int64
-	hist                                  histogram
+	drops, lostConnections atomic.Int64
+	hist                   histogram
 }
 
 func run(c config, out io.Writer) error {
@@ -150,7 +177,6 @@ func run(c config, out io.Writer) error {
 	}
 	st := &stats{}
 	clients := make([]*client, c.clients)
-	var readers sync.WaitGroup
 	start := time.Now()
 	for i := range clients {
 		g := i % c.groups
@@ -159,14 +185,12 @@ func run(c config, out io.Writer) error {
 			stop()
 			return err
 		}
-		cl := &client{url: tok.URL, group: g, reliable: float64(i%100) < c.reliable*100, got: map[uint64]bool{}}
-		if err := cl.dial(ctx, false); err != nil {
+		cl := &client{group: g, reliable: float64(i%100) < c.reliable*100, got: map[uint64]bool{}}
+		if err := cl.start(ctx, tok.URL, st); err != nil {
 			stop()
 			return fmt.Errorf("client %d: %w", i, err)
 		}
 		clients[i] = cl
-		readers.Add(1)
-		go func() { defer readers.Done(); cl.read(ctx, st) }()
 	}
 	connectTime := time.Since(start)
 	memConnected := heap()
@@ -212,7 +236,8 @@ func run(c config, out io.Writer) error {
 			}
 			cl := clients[rand.IntN(len(clients))]
 			if cl.reliable {
-				cl.drop()
+				st.drops.Add(1)
+				cl.dialer.drop()
 			}
 		}
 	})
@@ -275,13 +300,17 @@ func run(c config, out io.Writer) error {
 
 	// Shut everything down and look for leaks.
 	for _, cl := range clients {
-		cl.close()
+		cl.mu.Lock()
+		if cl.ended == "" {
+			cl.ended = "closed by the soak"
+		}
+		cl.mu.Unlock()
+		cl.ws.Stop()
 	}
 	stop()
 	if err := <-errc; err != nil && !errors.Is(err, context.Canceled) {
 		fmt.Fprintln(out, "server:", err)
 	}
-	readers.Wait()
 	clients = nil
 	leaked := before.Leaked(5 * time.Second)
 	memAfter := heap()
@@ -302,8 +331,8 @@ func run(c config, out io.Writer) error {
 	fmt.Fprintf(out, "sends:        %d succeeded, %d failed\n", totalSent, sendErrors.Load())
 	fmt.Fprintf(out, "deliveries:   %d of %d expected (%.4f%%), lost %d, duplicated %d, sequence gaps %d\n",
 		delivered, expected, 100*float64(delivered)/float64(max(expected, 1)), lost, dups, gaps)
-	fmt.Fprintf(out, "drops:        %d reliable reconnects (%d dials retried), %d failed recoveries, connections ended: %v\n",
-		st.reconnects.Load(), st.redials.Load(), st.recoveryFailures.Load(), ended)
+	fmt.Fprintf(out, "drops:        %d TCP connections of reliable clients reset, %d connections lost for good, connections ended: %v\n",
+		st.drops.Load(), st.lostConnections.Load(), ended)
 	fmt.Fprintf(out, "latency:      p50 %v, p99 %v, p99.9 %v, max %v (send call to client read)\n",
 		st.hist.quantile(0.5), st.hist.quantile(0.99), st.hist.quantile(0.999), time.Duration(st.hist.max.Load()).Round(time.Microsecond))
 	fmt.Fprintf(out, "memory:       heap %s before, %s with clients connected, %s peak while sending, %s after (GC'd)\n",
@@ -343,172 +372,56 @@ func heap() uint64 {
 
 func mib(b uint64) string { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
 
-// dial connects (or, with recover, reconnects) the client.
-func (cl *client) dial(ctx context.Context, recoverConn bool) error {
-	proto := wire.SubprotocolJSON
+// start connects the client. Messages go to receive; a connection lost
+// for good ends the client (the soak then fails).
+func (cl *client) start(ctx context.Context, u string, st *stats) error {
+	proto := wsclient.ProtocolJSON
 	if cl.reliable {
-		proto = wire.SubprotocolJSONReliable
+		proto = wsclient.ProtocolReliableJSON
 	}
-	u := cl.url
-	if recoverConn {
-		cl.mu.Lock()
-		u += "&" + wire.QueryConnectionID + "=" + url.QueryEscape(cl.connID) + "&" + wire.QueryReconnectionToken + "=" + url.QueryEscape(cl.reconnTok)
-		cl.mu.Unlock()
-	}
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	ws, _, err := websocket.Dial(dctx, u, &websocket.DialOptions{Subprotocols: []string{proto}})
+	cl.dialer = &tcpDialer{}
+	var err error
+	cl.ws, err = wsclient.New(u, &wsclient.Options{
+		Protocol:             proto,
+		DisableAutoReconnect: true,
+		HTTPClient:           &http.Client{Transport: &http.Transport{DialContext: cl.dialer.dial}},
+		OnMessage:            func(m wsclient.Message) { cl.receive(m, st) },
+		OnDisconnected: func(ev wsclient.DisconnectedEvent) {
+			st.lostConnections.Add(1)
+			cl.mu.Lock()
+			if cl.ended == "" {
+				cl.ended = fmt.Sprintf("lost (%s): %v", ev.Message, ev.Err)
+			}
+			cl.mu.Unlock()
+		},
+	})
 	if err != nil {
 		return err
 	}
-	ws.SetReadLimit(1 << 20)
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	return cl.ws.Start(dctx)
+}
+
+// receive records one message.
+func (cl *client) receive(m wsclient.Message, st *stats) {
+	now := time.Now()
+	var p payload
+	if err := json.Unmarshal(m.Bytes(), &p); err != nil {
+		return
+	}
 	cl.mu.Lock()
-	cl.ws = ws
-	cl.mu.Unlock()
-	return nil
-}
-
-// recover reconnects a dropped reliable client the way the service's SDKs
-// do: dial again, with a pause between tries, until it works or the
-// recovery window (30 s) is nearly over. A handshake the service refuses
-// ends the connection.
-func (cl *client) recover(ctx context.Context, st *stats) error {
-	deadline := time.Now().Add(25 * time.Second)
-	for try := 1; ; try++ {
-		err := cl.dial(ctx, true)
-		if err == nil {
-			return nil
+	defer cl.mu.Unlock()
+	if cl.reliable {
+		if m.SequenceID != cl.lastSeq+1 {
+			cl.gaps++
 		}
-		if time.Now().After(deadline) || ctx.Err() != nil {
-			return fmt.Errorf("%d tries in 25 s, last: %s", try, redact(err))
-		}
-		st.redials.Add(1)
-		time.Sleep(time.Duration(try) * 100 * time.Millisecond)
+		cl.lastSeq = m.SequenceID
 	}
-}
-
-// queryPattern matches a URL query, which holds the access token and the
-// reconnection token.
-var queryPattern = regexp.MustCompile(`\?[^\s"]*`)
-
-// redact removes URL queries from an error's text.
-func redact(err error) string { return queryPattern.ReplaceAllString(err.Error(), "?[REDACTED]") }
-
-// drop ends the client's socket abruptly; its reader reconnects.
-func (cl *client) drop() {
-	cl.mu.Lock()
-	ws := cl.ws
-	cl.mu.Unlock()
-	if ws != nil {
-		_ = ws.CloseNow()
+	if cl.got[p.ID] {
+		cl.dups++
+		return
 	}
-}
-
-func (cl *client) close() {
-	cl.mu.Lock()
-	ws := cl.ws
-	cl.ws = nil
-	if cl.ended == "" {
-		cl.ended = "closed by the soak"
-	}
-	cl.mu.Unlock()
-	if ws != nil {
-		_ = ws.Close(websocket.StatusNormalClosure, "")
-	}
-}
-
-// message is the part of a service message the soak reads.
-type message struct {
-	Type              string          `json:"type"`
-	Event             string          `json:"event"`
-	ConnectionID      string          `json:"connectionId"`
-	ReconnectionToken string          `json:"reconnectionToken"`
-	SequenceID        uint64          `json:"sequenceId"`
-	Data              json.RawMessage `json:"data"`
-	Message           string          `json:"message"`
-}
-
-// read consumes messages, acks reliable ones, and reconnects after drops.
-func (cl *client) read(ctx context.Context, st *stats) {
-	for {
-		cl.mu.Lock()
-		ws := cl.ws
-		cl.mu.Unlock()
-		if ws == nil {
-			return
-		}
-		_, b, err := ws.Read(ctx)
-		if err != nil {
-			cl.mu.Lock()
-			closing := cl.ended != ""
-			cl.mu.Unlock()
-			if closing || ctx.Err() != nil {
-				return
-			}
-			if code := websocket.CloseStatus(err); code != -1 || !cl.reliable {
-				cl.mu.Lock()
-				cl.ended = fmt.Sprintf("ended by the service (code %d)", code)
-				cl.mu.Unlock()
-				return
-			}
-			st.reconnects.Add(1)
-			if err := cl.recover(ctx, st); err != nil {
-				st.recoveryFailures.Add(1)
-				cl.mu.Lock()
-				cl.ended = "recovery failed: " + err.Error()
-				cl.mu.Unlock()
-				return
-			}
-			continue
-		}
-		now := time.Now()
-		var m message
-		if err := json.Unmarshal(b, &m); err != nil {
-			continue
-		}
-		switch {
-		case m.Type == "system" && m.Event == "connected":
-			cl.mu.Lock()
-			cl.connID, cl.reconnTok = m.ConnectionID, m.ReconnectionToken
-			cl.mu.Unlock()
-		case m.Type == "system" && m.Event == "disconnected":
-			cl.mu.Lock()
-			cl.ended = "disconnected: " + m.Message
-			cl.mu.Unlock()
-		case m.Type == "message":
-			var p payload
-			if err := json.Unmarshal(m.Data, &p); err != nil {
-				continue
-			}
-			cl.mu.Lock()
-			if cl.reliable {
-				if m.SequenceID <= cl.maxSeq {
-					cl.mu.Unlock()
-					continue // a replay after recovery: the protocol's dedup
-				}
-				if m.SequenceID != cl.maxSeq+1 {
-					cl.gaps++
-				}
-				cl.maxSeq = m.SequenceID
-			}
-			if cl.got[p.ID] {
-				cl.dups++
-			} else {
-				cl.got[p.ID] = true
-				st.hist.add(now.Sub(time.Unix(0, p.Sent)))
-			}
-			ack := cl.reliable && cl.maxSeq-cl.acked >= 10
-			seq := cl.maxSeq
-			if ack {
-				cl.acked = seq
-			}
-			cl.mu.Unlock()
-			if ack {
-				frame, _ := json.Marshal(map[string]any{"type": wire.TypeSequenceAck, "sequenceId": seq})
-				wctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-				_ = ws.Write(wctx, websocket.MessageText, frame)
-				cancel()
-			}
-		}
-	}
+	cl.got[p.ID] = true
+	st.hist.add(now.Sub(time.Unix(0, p.Sent)))
 }
