@@ -185,8 +185,8 @@ type Client struct {
 	done    chan struct{} // closed when every goroutine ended
 	helpers sync.WaitGroup
 
-	msgs         chan Message // received messages, for Receive (OnMessage unset)
-	queue        chan item    // messages and events for the callbacks
+	msgs         *queue[Message] // received messages, for Receive (OnMessage unset)
+	queue        *queue[item]    // messages and events for the callbacks
 	dispatchDone chan struct{}
 	inCallback   atomic.Bool
 }
@@ -322,9 +322,9 @@ func (c *Client) Start(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	c.runCtx, c.cancel = context.WithCancel(context.Background())
-	c.msgs = make(chan Message, c.opts.ReceiveQueue)
+	c.msgs = newQueue[Message](c.opts.ReceiveQueue)
 	if c.hasCallbacks() {
-		c.queue = make(chan item, c.opts.ReceiveQueue)
+		c.queue = newQueue[item](c.opts.ReceiveQueue)
 		c.dispatchDone = make(chan struct{})
 		go c.dispatch()
 	}
@@ -400,26 +400,24 @@ func (c *Client) Receive(ctx context.Context) (Message, error) {
 	if msgs == nil {
 		return Message{}, fmt.Errorf("%w: Receive needs a started client", ErrStopped)
 	}
-	select {
-	case m := <-msgs:
-		return m, nil
-	default:
-	}
-	select {
-	case m := <-msgs:
-		return m, nil
-	case <-ctx.Done():
-		return Message{}, ctx.Err()
-	case <-c.done:
-		select {
-		case m := <-msgs:
+	for {
+		m, ok, _ := msgs.tryPop()
+		if ok {
 			return m, nil
-		default:
 		}
-		if err := c.Err(); err != nil {
-			return Message{}, fmt.Errorf("%w: %w", ErrStopped, err)
+		select {
+		case <-msgs.more:
+		case <-ctx.Done():
+			return Message{}, ctx.Err()
+		case <-c.done:
+			if m, ok, _ := msgs.tryPop(); ok {
+				return m, nil
+			}
+			if err := c.Err(); err != nil {
+				return Message{}, fmt.Errorf("%w: %w", ErrStopped, err)
+			}
+			return Message{}, ErrStopped
 		}
-		return Message{}, ErrStopped
 	}
 }
 

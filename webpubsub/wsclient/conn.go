@@ -437,7 +437,7 @@ func (c *Client) shutdown(stopErr error) {
 	}
 	c.emit(StoppedEvent{Err: stopErr})
 	if c.queue != nil {
-		close(c.queue)
+		c.queue.close()
 		<-c.dispatchDone
 	}
 	close(c.done)
@@ -450,20 +450,25 @@ func (c *Client) emit(ev any) {
 	}
 	switch ev.(type) {
 	case StoppedEvent:
-		c.queue <- item{ev: ev} // the dispatcher drains the queue to the end
+		c.queue.push(item{ev: ev}, nil) // the dispatcher drains the queue to the end
 		return
 	}
-	select {
-	case c.queue <- item{ev: ev}:
-	case <-c.stopReq:
-	}
+	c.queue.push(item{ev: ev}, c.stopReq)
 }
 
 // dispatch calls the callbacks.
 func (c *Client) dispatch() {
 	defer close(c.dispatchDone)
 	o := &c.opts
-	for it := range c.queue {
+	for {
+		it, ok, closed := c.queue.tryPop()
+		if closed {
+			return
+		}
+		if !ok {
+			<-c.queue.more
+			continue
+		}
 		c.inCallback.Store(true)
 		switch ev := it.ev.(type) {
 		case nil:
@@ -589,19 +594,9 @@ func ackResult(f *serverFrame) error {
 // false when the client stops meanwhile.
 func (c *Client) deliver(m Message) bool {
 	if c.queue != nil && c.opts.OnMessage != nil {
-		select {
-		case c.queue <- item{msg: &m}:
-			return true
-		case <-c.stopReq:
-			return false
-		}
+		return c.queue.push(item{msg: &m}, c.stopReq)
 	}
-	select {
-	case c.msgs <- m:
-		return true
-	case <-c.stopReq:
-		return false
-	}
+	return c.msgs.push(m, c.stopReq)
 }
 
 // marshal encodes a request.

@@ -206,7 +206,7 @@ func TestLifeCycle(t *testing.T) {
 	}
 	// Wait until the message is queued, then stop: it can still be read.
 	deadline := time.Now().Add(5 * time.Second)
-	for len(c.msgs) == 0 && time.Now().Before(deadline) {
+	for c.msgs.len() == 0 && time.Now().Before(deadline) {
 		time.Sleep(time.Millisecond)
 	}
 	c.Stop()
