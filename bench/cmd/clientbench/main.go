@@ -129,7 +129,7 @@ type result struct {
 	Allocs   float64 `json:"allocs"`  // per message (Go only)
 }
 
-func (r result) rate() float64     { return float64(r.Messages) / r.Seconds }
+func (r result) rate() float64      { return float64(r.Messages) / r.Seconds }
 func (r result) cpuPerMsg() float64 { return r.CPUMs * 1000 / float64(r.Messages) } // µs
 
 func publish(base string, n int) error {
