@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -278,9 +279,10 @@ func ParseUpstreamConfig(data []byte) ([]UpstreamSetting, error) {
 
 // upstreamOptions are the options of the upstream dispatcher.
 type upstreamOptions struct {
-	settings []UpstreamSetting
-	timeout  time.Duration
-	origin   string
+	settings  []UpstreamSetting
+	timeout   time.Duration
+	origin    string
+	transport http.RoundTripper
 }
 
 func (o *options) upstreamOpts() *upstreamOptions {
@@ -329,6 +331,14 @@ func WithUpstreamOrigin(host string) Option {
 	}
 }
 
+// WithUpstreamTransport sends the requests to event handlers (handshakes
+// and events) through rt instead of a fresh HTTP transport, for example to
+// serve them in-process with an http.Handler in tests. Everything else
+// (signing, headers, the handshake, timeouts, failure handling) is the same.
+func WithUpstreamTransport(rt http.RoundTripper) Option {
+	return func(o *options) { o.upstreamOpts().transport = rt }
+}
+
 // setupUpstream validates the upstream options and installs the dispatcher
 // as the event handler.
 func (o *options) setupUpstream() error {
@@ -352,6 +362,10 @@ func (o *options) setupUpstream() error {
 		}
 		settings[i] = v
 	}
-	o.eventHandler = newDispatcher(settings, o.accessKeys, u.origin, u.timeout, o.logger)
+	d := newDispatcher(settings, o.accessKeys, u.origin, u.timeout, o.logger)
+	if u.transport != nil {
+		d.client.Transport = u.transport
+	}
+	o.eventHandler = d
 	return nil
 }

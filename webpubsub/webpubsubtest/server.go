@@ -39,10 +39,11 @@ import (
 const DefaultAccessKey = emulator.DefaultAccessKey
 
 type config struct {
-	key            string
-	logger         *slog.Logger
-	recoveryWindow time.Duration
-	entra          bool
+	key             string
+	logger          *slog.Logger
+	recoveryWindow  time.Duration
+	entra           bool
+	upstreamTimeout time.Duration
 }
 
 // Option configures a Server.
@@ -82,9 +83,12 @@ type Server struct {
 	srv *httptest.Server
 	key string
 
+	transport *upstreamTransport // routes events to event handlers
+
 	mu       sync.Mutex
 	requests []*Request
 	events   []Event
+	eventsCh chan struct{} // closed and replaced when an event is recorded
 	faults   []*faultState
 	closed   bool
 }
@@ -111,8 +115,10 @@ func Start(opts ...Option) (*Server, error) {
 	if c.key == "" {
 		return nil, errors.New("WithAccessKey: the key is empty")
 	}
-	s := &Server{key: c.key}
-	eopts := []emulator.Option{emulator.WithAccessKeys(c.key), emulator.WithEventHandler(emulator.EventHandlerFunc(s.recordEvent))}
+	s := &Server{key: c.key, eventsCh: make(chan struct{})}
+	eopts := []emulator.Option{emulator.WithAccessKeys(c.key)}
+	s.transport = newUpstreamTransport(s)
+	eopts = append(eopts, s.transport.emulatorOptions(c.upstreamTimeout)...)
 	if c.logger != nil {
 		eopts = append(eopts, emulator.WithLogger(c.logger))
 	}
@@ -144,6 +150,7 @@ func (s *Server) Close() {
 	_ = s.emu.Close()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
+	s.transport.running.Wait()
 }
 
 // URL returns the server's base URL, http://127.0.0.1:<port>.
@@ -190,19 +197,31 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
-// Event is a client event the server received: an "event" message of a
-// json subprotocol client (acknowledged with success) or a frame of a
-// simple WebSocket client (Name "message").
+// Event is an event the server received from a client: a user event (an
+// "event" message of a json subprotocol client, or a frame of a simple
+// WebSocket client, Name "message"), or a system event (connect, connected,
+// disconnected) sent to an event handler of WithEventHandler or
+// WithEventHandlerURL. User events no handler asked for are acknowledged
+// with success.
 type Event struct {
-	Hub          string
-	ConnectionID string
-	UserID       string
-	Name         string
-	DataType     string // "json", "text" or "binary"
-	Data         []byte
+	Hub          string // the client's hub
+	ConnectionID string // the client's connection id
+	UserID       string // the client's user id; empty for anonymous clients
+	Name         string // the event name: the client's, "message", or a system event (EventConnect, ...)
+	DataType     string // "json", "text" or "binary"; "json" for system events
+	Data         []byte // the event's data; the CloudEvent's JSON body for system events
+	// System reports a system event.
+	System bool
+	// Status is the event handler's HTTP status (for example 200, 204, or
+	// 401 for a rejected connect); 0 when no handler received the event
+	// or the handler could not be reached.
+	Status int
 }
 
-// Events returns the client events received so far, oldest first.
+// Events returns the events received so far, in the order they were
+// handled. Connected and disconnected events are sent without delaying
+// the client, so they may be recorded a moment after the client's own
+// view of the connection changed: wait for them with WaitForEvent.
 func (s *Server) Events() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -214,12 +233,35 @@ func (s *Server) Events() []Event {
 	return out
 }
 
-func (s *Server) recordEvent(_ context.Context, ev emulator.Event) (*emulator.Payload, error) {
+// WaitForEvent returns the first recorded event that match accepts,
+// waiting until one is recorded or ctx ends.
+func (s *Server) WaitForEvent(ctx context.Context, match func(Event) bool) (Event, error) {
+	for {
+		s.mu.Lock()
+		for _, e := range s.events {
+			if match(e) {
+				s.mu.Unlock()
+				e.Data = slices.Clone(e.Data)
+				return e, nil
+			}
+		}
+		ch := s.eventsCh
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Event{}, fmt.Errorf("webpubsubtest: no matching event: %w", ctx.Err())
+		}
+	}
+}
+
+// addEvent records e and wakes WaitForEvent.
+func (s *Server) addEvent(e Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.events = append(s.events, Event{Hub: ev.Hub, ConnectionID: ev.ConnectionID, UserID: ev.UserID, Name: ev.Name,
-		DataType: ev.Payload.DataType, Data: slices.Clone(ev.Payload.Data)})
-	return nil, nil
+	s.events = append(s.events, e)
+	close(s.eventsCh)
+	s.eventsCh = make(chan struct{})
 }
 
 // RequestsFor returns the recorded requests of one operation.
