@@ -40,6 +40,11 @@ var errBodyNotReplayable = errors.New("webpubsub: the message body is a non-seek
 // context.Canceled); statuses are left to the caller.
 func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.Response, error) {
 	aud := req.URL.String()
+	rid, err := requestIDFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req.Header[wire.HeaderClientRequestID] = []string{rid} // canonical key; every try is a clone or shares it
 	target := req.URL
 	if p.proxyURL != nil {
 		target = p.proxied(req.URL)
@@ -55,7 +60,7 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 			if req.GetBody != nil {
 				body, err := req.GetBody()
 				if err != nil {
-					return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
+					return nil, newTransportError(op, req.Method, aud, rid, err, nil)
 				}
 				try.Body = body
 			}
@@ -91,7 +96,7 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 		if resp != nil {
 			status = resp.StatusCode
 		}
-		p.logTry(ctx, op, req.Method, req.URL, status, err, elapsed, attempt, wait)
+		p.logTry(ctx, op, req.Method, req.URL, rid, status, err, elapsed, attempt, wait)
 
 		if !retry {
 			if err != nil {
@@ -99,7 +104,7 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 				if bodyBlocked {
 					err = errors.Join(err, errBodyNotReplayable)
 				}
-				return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
+				return nil, newTransportError(op, req.Method, aud, rid, err, p.auth.secrets())
 			}
 			return resp, nil
 		}
@@ -107,7 +112,7 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 			discard(resp)
 		}
 		if err := p.sleep(ctx, wait); err != nil {
-			return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
+			return nil, newTransportError(op, req.Method, aud, rid, err, nil)
 		}
 	}
 }

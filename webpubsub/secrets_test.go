@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/webpubsub-go/sdk/internal/faultproxy"
 	"github.com/webpubsub-go/sdk/webpubsub"
@@ -114,6 +117,12 @@ func TestSecretsNeverShown(t *testing.T) {
 		var re *webpubsub.ResponseError
 		if errors.As(err, &re) {
 			texts = append(texts, re.Message, fmt.Sprintf("%+v", *re))
+			var az *azcore.ResponseError
+			if !errors.As(err, &az) {
+				t.Fatalf("%v: errors.As into *azcore.ResponseError failed", err)
+			}
+			body, _ := io.ReadAll(az.RawResponse.Body)
+			texts = append(texts, az.Error(), fmt.Sprintf("%+v|%#v|%v|%v", *az, az.RawResponse.Header, az.RawResponse.Request.URL, az.RawResponse.Request.Header), string(body))
 		}
 	}
 	for _, v := range []any{jsonClient, jsonClient.Group("g"), tok, &tok, parsed, &parsed, cred, []any{tok, parsed, cred}} {
