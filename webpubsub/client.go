@@ -107,9 +107,9 @@ func WithAPIVersion(v string) Option {
 // stays the service URL, and client access URLs still point at the service.
 func WithReverseProxy(proxyURL string) Option {
 	return func(o *clientOptions) {
-		u, err := normalizeEndpoint(proxyURL, "")
+		u, err := normalizeEndpoint(proxyURL, "", "WithReverseProxy: the proxy URL")
 		if err != nil {
-			o.errs = append(o.errs, invalidArg("WithReverseProxy: %v", strings.TrimPrefix(err.Error(), "webpubsub: invalid argument: ")))
+			o.errs = append(o.errs, err)
 			return
 		}
 		o.proxy = u
@@ -174,7 +174,7 @@ func NewClientFromConnectionString(conn, hub string, opts ...Option) (*Client, e
 // address, so bearer tokens never cross the network in clear. For an
 // access key use NewClientWithKey or NewClientFromConnectionString.
 func NewClient(endpoint, hub string, cred azcore.TokenCredential, opts ...Option) (*Client, error) {
-	ep, err := normalizeEndpoint(endpoint, "")
+	ep, err := normalizeEndpoint(endpoint, "", "NewClient: the endpoint")
 	if err != nil {
 		return nil, err
 	}
@@ -182,7 +182,7 @@ func NewClient(endpoint, hub string, cred azcore.TokenCredential, opts ...Option
 		return nil, invalidArg("NewClient: the credential is nil; pass an azcore.TokenCredential (for an access key use NewClientWithKey)")
 	}
 	if !secureOrLoopback(ep) {
-		return nil, invalidArg("NewClient: Microsoft Entra ID tokens are only sent over https (or http to localhost), not to %s", ep)
+		return nil, invalidArg("NewClient: Microsoft Entra ID tokens are only sent over https (or http to localhost), and the endpoint is http to another host")
 	}
 	return newClient(ep, hub, nil, cred, opts)
 }
@@ -192,7 +192,7 @@ func NewClient(endpoint, hub string, cred azcore.TokenCredential, opts ...Option
 // with the access key in key (see NewKeyCredential; rotate it with
 // KeyCredential.Update).
 func NewClientWithKey(endpoint, hub string, key *KeyCredential, opts ...Option) (*Client, error) {
-	ep, err := normalizeEndpoint(endpoint, "")
+	ep, err := normalizeEndpoint(endpoint, "", "NewClientWithKey: the endpoint")
 	if err != nil {
 		return nil, err
 	}
@@ -229,7 +229,7 @@ func newClient(endpoint, hub string, key *KeyCredential, tc azcore.TokenCredenti
 	}
 	if o.proxy != "" {
 		if tc != nil && !secureOrLoopback(o.proxy) {
-			return nil, invalidArg("WithReverseProxy: Microsoft Entra ID tokens are only sent over https (or http to localhost), not to %s", o.proxy)
+			return nil, invalidArg("WithReverseProxy: Microsoft Entra ID tokens are only sent over https (or http to localhost), and the proxy URL is http to another host")
 		}
 		var err1, err2 error
 		p.proxyURL, err1 = url.Parse(o.proxy)

@@ -98,6 +98,15 @@ func TestSecretsNeverShown(t *testing.T) {
 	errs = append(errs, err)
 	_, err = webpubsub.NewClientFromConnectionString("Endpoint=ftp://x;AccessKey="+key, "hub")
 	errs = append(errs, err)
+	for _, bad := range []string{ // issue 12, defect 7: the key in the wrong field
+		"Endpoint=" + key + ";AccessKey=" + key, "Endpoint=ftp://" + key + ";AccessKey=" + key,
+		"Endpoint=https://h;Port=" + key + ";AccessKey=" + key, "Endpoint=https://h:" + key + ";AccessKey=" + key,
+		"Endpoint=https://h/" + key + "?q=1;AccessKey=" + key, "Endpoint=https://h/%zz" + key + ";AccessKey=" + key,
+		"Endpoint=https://[" + key + "];AccessKey=" + key, key,
+	} {
+		_, err = webpubsub.NewClientFromConnectionString(bad, "hub")
+		errs = append(errs, err)
+	}
 
 	tok, err := jsonClient.ClientAccessToken(ctx, &webpubsub.TokenOptions{UserID: "u"})
 	if err != nil {
