@@ -68,8 +68,16 @@ type clientOptions struct {
 type Option func(*clientOptions)
 
 // WithHTTPClient sends requests with a copy of hc (its Transport, Timeout,
-// Jar and CheckRedirect are kept). The default is a client with
-// http.DefaultTransport and no timeout: use contexts for deadlines.
+// Jar and CheckRedirect are kept; hc itself is not changed). A redirect to
+// another scheme, host or port is refused before hc's CheckRedirect is
+// asked, so credentials never follow a redirect elsewhere.
+//
+// The default is a client with no timeout (use contexts for deadlines)
+// over one transport shared by all clients: a clone of
+// http.DefaultTransport keeping 128 idle connections per host, with 10 s
+// dial and TLS handshake timeouts, speaking HTTP/1.1 over a pool of
+// connections (measured faster than HTTP/2 for concurrent senders; see
+// docs/PERFORMANCE.md).
 func WithHTTPClient(hc *http.Client) Option {
 	return func(o *clientOptions) {
 		if hc == nil {
@@ -216,8 +224,9 @@ func newClient(endpoint, hub string, key *KeyCredential, tc azcore.TokenCredenti
 		return nil, o.errs[0]
 	}
 	if o.httpClient == nil {
-		o.httpClient = &http.Client{}
+		o.httpClient = &http.Client{Transport: defaultTransport}
 	}
+	o.httpClient.CheckRedirect = safeRedirect(o.httpClient.CheckRedirect) // a copy (WithHTTPClient)
 	p := &pipeline{
 		http:      o.httpClient,
 		retry:     o.retry.resolved(),
