@@ -14,6 +14,7 @@ import (
 	"unicode"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
@@ -59,6 +60,7 @@ type clientOptions struct {
 	proxy      string
 	retry      RetryOptions
 	logger     *slog.Logger
+	tracer     tracing.Tracer
 	appID      string
 	errs       []error
 }
@@ -231,6 +233,7 @@ func newClient(endpoint, hub string, key *KeyCredential, tc azcore.TokenCredenti
 		http:      o.httpClient,
 		retry:     o.retry.resolved(),
 		logger:    o.logger,
+		tracer:    o.tracer,
 		userAgent: userAgent(o.appID),
 		uaValue:   []string{userAgent(o.appID)},
 		now:       time.Now,
