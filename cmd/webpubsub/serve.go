@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
@@ -278,7 +279,8 @@ func logRequests(logger *slog.Logger, e *emulator.Emulator, next http.Handler) h
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
 		if rec.status == http.StatusSwitchingProtocols {
-			logger.Info("client disconnected", "path", r.URL.Path, "remote", r.RemoteAddr, "duration", d.Round(time.Millisecond))
+			// The socket lives on after the handler returns: its
+			// connection logs when the client goes (loggedConn).
 			return
 		}
 		level := slog.LevelInfo
@@ -317,3 +319,31 @@ func (s *statusRecorder) WriteHeader(code int) {
 // Unwrap lets http.ResponseController and WebSocket libraries reach the
 // underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack hands the connection to the WebSocket code, wrapped so that
+// closing it logs that the client went.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &loggedConn{Conn: nc, logger: s.logger, path: s.r.URL.Path, remote: s.r.RemoteAddr, start: time.Now()}, brw, nil
+}
+
+// loggedConn is a client's hijacked connection; its first Close logs
+// "client disconnected" with how long the client stayed.
+type loggedConn struct {
+	net.Conn
+	logger       *slog.Logger
+	path, remote string
+	start        time.Time
+	once         sync.Once
+}
+
+func (c *loggedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		c.logger.Info("client disconnected", "path", c.path, "remote", c.remote, "duration", time.Since(c.start).Round(time.Millisecond))
+	})
+	return err
+}
