@@ -156,9 +156,9 @@ type RejoinGroupFailedEvent struct {
 // Client is a Web PubSub WebSocket client. It is safe for concurrent use.
 // A Client is started once; after Stop, create a new one.
 type Client struct {
-	urlFunc func(context.Context) (string, error)
-	opts    Options
-	log     *slog.Logger
+	urlFunc  func(context.Context) (string, error)
+	opts     Options
+	log      *slog.Logger
 	reliable bool
 
 	mu        sync.Mutex
