@@ -74,6 +74,10 @@ func TestAppContract(t *testing.T) {
 	}
 
 	alice := srv.Connect(t, "chat", "alice")
+	// connected does not delay the client: wait, to fix the events' order.
+	if _, err := srv.WaitForEvent(ctx(t), func(e webpubsubtest.Event) bool { return e.Name == "connected" }); err != nil {
+		t.Fatal(err)
+	}
 	if err := alice.Join(ctx(t), "room"); err != nil {
 		t.Fatalf("join with the role the handler granted: %v", err)
 	}

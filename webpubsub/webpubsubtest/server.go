@@ -10,6 +10,63 @@
 // and make calls fail with Server.InjectFault to test retries and error
 // handling. For code that authenticates with Microsoft Entra ID, start the
 // server WithEntraTokens and give the code an EntraCredential.
+//
+// # Testing the app's event handler
+//
+// Server.SetEventHandler sends a hub's events to the app's event handler
+// (an http.Handler such as an eventhandler.Handler, served in-process) and
+// Server.SetEventHandlerURL to a handler listening at a URL, exactly as
+// the service would: after the abuse-protection handshake, as signed
+// CloudEvents, with the service's handling of rejections, replies, failures
+// and timeouts. So one test can drive a client through the whole app:
+// connect (the handler accepts or rejects it, and sets its user id, groups
+// and roles), events and their replies, messages the app's server code
+// sends, disconnect. Events then lists the system events the handler
+// received as well, each with the handler's HTTP status.
+//
+// # The requests an event handler receives
+//
+// For those who write their own handler: the handshake is an OPTIONS
+// request to the URL with {event} = "validate" and a WebHook-Request-Origin
+// header naming the service host (here 127.0.0.1:<port>); the handler
+// allows delivery by answering 200 with WebHook-Allowed-Origin set to that
+// host or "*". Every event is then a POST in CloudEvents binary mode with
+// these headers:
+//
+//   - ce-specversion: 1.0, and ce-awpsversion: 1.0
+//   - ce-type: azure.webpubsub.sys.connect, azure.webpubsub.sys.connected,
+//     azure.webpubsub.sys.disconnected, or azure.webpubsub.user.<event>
+//   - ce-source: /hubs/<hub>/client/<connection id>; ce-id: a unique id;
+//     ce-time: the RFC 3339 time it was sent
+//   - ce-hub, ce-connectionId, ce-eventName, and ce-userId when the client
+//     has a user id
+//   - ce-subprotocol: the client's subprotocol (absent for simple
+//     WebSocket clients)
+//   - ce-connectionState: the state the handler last set, if any
+//   - ce-signature: "sha256=" + lowercase hex HMAC-SHA256 of the connection
+//     id keyed with each access key, comma-separated
+//   - WebHook-Request-Origin: the service host, as in the handshake
+//
+// The bodies:
+//
+//   - connect (application/json; the client waits for the answer):
+//     {"claims": {...}, "query": {...}, "headers": {...}, "subprotocols":
+//     [...], "clientCertificates": [...]}, each map from a name to a list
+//     of strings. Answer 204 to accept the client as its token says, 200
+//     with {"userId", "groups", "roles", "subprotocol"} to change it, or
+//     400, 401 or 403 with a reason to reject it: the client's handshake
+//     fails with that status and reason (another 4xx fails it with 400,
+//     anything else with 500).
+//   - connected (application/json, {}) and disconnected (application/json,
+//     {"reason": "..."}): notifications; the answer is only logged.
+//   - user events: the client's data, as text/plain, application/json or
+//     application/octet-stream by its data type. Answer 204 to acknowledge,
+//     or 200 with a body whose Content-Type is one of those three to send
+//     it back to the client; any other status closes the client's
+//     connection.
+//
+// Answers to connect and user events may set ce-connectionState; later
+// events of the connection carry it.
 package webpubsubtest
 
 import (

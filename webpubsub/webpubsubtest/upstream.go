@@ -24,9 +24,9 @@ const DefaultEventPath = "/eventhandler"
 
 // System events for WithSystemEvents.
 const (
-	EventConnect      = wire.CEEventConnect      // blocking: the handler decides whether the client may connect
-	EventConnected    = wire.CEEventConnected    // the client's WebSocket handshake completed
-	EventDisconnected = wire.CEEventDisconnected // the connection ended
+	EventConnect      = "connect"      // blocking: the handler decides whether the client may connect
+	EventConnected    = "connected"    // the client's WebSocket handshake completed
+	EventDisconnected = "disconnected" // the connection ended
 )
 
 // The emulator sends every event to eventsHost; the server's transport
