@@ -330,3 +330,25 @@ func TestWaitForEventHonoursContext(t *testing.T) {
 		t.Errorf("WaitForEvent without events: %v", err)
 	}
 }
+
+// An event handler URL nobody listens at rejects connects with 500; the
+// connect, never sent, is not recorded.
+func TestEventHandlerURLUnreachable(t *testing.T) {
+	gone := httptest.NewServer(http.NotFoundHandler())
+	url := gone.URL + "/eventhandler?code=secret-function-key"
+	gone.Close()
+	srv := webpubsubtest.NewServer(t)
+	if err := srv.SetEventHandlerURL("chat", url); err != nil {
+		t.Fatal(err)
+	}
+	_, err := srv.Dial(ctx(t), "chat", "u")
+	if err == nil || !strings.Contains(err.Error(), "500") || !strings.Contains(err.Error(), "unreachable") {
+		t.Fatalf("Dial: %v, want a 500 saying the handler is unreachable", err)
+	}
+	if strings.Contains(err.Error(), "secret-function-key") {
+		t.Errorf("the error shows the URL's query: %v", err)
+	}
+	if events := srv.Events(); len(events) != 0 {
+		t.Errorf("events %+v, want none", events)
+	}
+}

@@ -288,7 +288,8 @@ type Event struct {
 	System bool
 	// Status is the event handler's HTTP status (for example 200, 204, or
 	// 401 for a rejected connect); 0 when no handler received the event
-	// or the handler could not be reached.
+	// or its request failed. Events never sent to their handler (because
+	// its abuse-protection handshake failed) are not recorded.
 	Status int
 }
 
