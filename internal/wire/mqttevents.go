@@ -6,7 +6,8 @@ import "net/http"
 // connected and disconnected events with the same ce-type values and
 // headers as a WebSocket client's (ce-subprotocol is "mqtt"), plus the
 // headers below, and the connect and disconnected bodies carry an extra
-// "mqtt" object. User events of MQTT clients are not sent upstream.
+// "mqtt" object. The service's specification of MQTT CloudEvents defines
+// these three events only, no user events.
 const (
 	// HeaderCEPhysicalConnectionID identifies the network connection the
 	// event came from. An MQTT session (ce-connectionId, the MQTT client
