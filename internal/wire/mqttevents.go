@@ -121,10 +121,10 @@ type CEMQTTConnectFailureProperties struct {
 }
 
 // CEMQTTDisconnectedBody is the JSON body of an MQTT client's disconnected
-// event: the reason plus "mqtt".
+// event: the fields of every disconnected event plus "mqtt".
 type CEMQTTDisconnectedBody struct {
-	Reason string                        `json:"reason,omitempty"`
-	MQTT   *CEMQTTDisconnectedProperties `json:"mqtt,omitempty"`
+	CEDisconnectedBody
+	MQTT *CEMQTTDisconnectedProperties `json:"mqtt,omitempty"`
 }
 
 // CEMQTTDisconnectedProperties is the "mqtt" object of a disconnected
