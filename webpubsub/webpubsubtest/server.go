@@ -111,7 +111,10 @@ type Option func(*config)
 // (DefaultAccessKey otherwise).
 func WithAccessKey(key string) Option { return func(c *config) { c.key = key } }
 
-// WithLogger logs the service's connection and request events to l.
+// WithLogger logs the service's connection and request events to l. Events
+// sent upstream are logged with the server's internal event URL,
+// http://events.webpubsubtest.invalid/{hub}/{event}, whichever handler
+// (if any) received them.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithRecoveryWindow sets how long a dropped reliable client may take to
