@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/webpubsub-go/sdk/webpubsub"
 	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
@@ -137,15 +138,16 @@ func ExampleServer_SetEventHandler() {
 		panic(err)
 	}
 
+	// Dial's error carries the status and the handler's reason.
 	_, err = srv.Dial(ctx, "chat", "mallory")
-	fmt.Println(err)
+	fmt.Println("mallory refused:", strings.Contains(fmt.Sprint(err), "unknown user mallory"))
 	for _, e := range srv.Events() {
 		fmt.Println(e.Name, e.UserID, e.Status)
 	}
 	// Output:
 	// server pong 1
 	// group room hello room
-	// the service refused the connection with 401 Unauthorized: the event handler rejected the connection (401): unknown user mallory
+	// mallory refused: true
 	// connect alice 200
 	// connected alice 200
 	// ping alice 200
