@@ -352,3 +352,28 @@ func TestEventHandlerURLUnreachable(t *testing.T) {
 		t.Errorf("events %+v, want none", events)
 	}
 }
+
+// WithUserEvents() sends no user events: they are acknowledged without the
+// handler, which still decides the connect.
+func TestEventHandlerWithoutUserEvents(t *testing.T) {
+	srv := webpubsubtest.NewServer(t)
+	app := newChatApp(t, srv.ConnectionString(), "alice")
+	if err := srv.SetEventHandler("chat", app.events, webpubsubtest.WithUserEvents(), webpubsubtest.WithSystemEvents("Connect")); err != nil {
+		t.Fatal(err)
+	}
+	alice := srv.Connect(t, "chat", "alice")
+	if err := alice.SendEvent(ctx(t), "ping", webpubsubtest.Text("x")); err != nil {
+		t.Fatal(err)
+	}
+	alice.ExpectNoMessage(t, 20*time.Millisecond)
+	if _, err := srv.Dial(ctx(t), "chat", "bob"); err == nil {
+		t.Error("bob connected: the handler did not get the connect event")
+	}
+	var got []string
+	for _, e := range srv.Events() {
+		got = append(got, e.Name+" "+e.UserID+" "+http.StatusText(e.Status))
+	}
+	if diff := cmp.Diff([]string{"connect alice OK", "ping alice ", "connect bob Unauthorized"}, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
+	}
+}

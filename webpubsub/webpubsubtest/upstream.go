@@ -183,11 +183,13 @@ func (t *upstreamTransport) set(hub string, r *route, probeURL string) error {
 		return fmt.Errorf("webpubsubtest: %w", err)
 	}
 	r.system = parsed[0].SystemEvents // normalized
-	if r.userEvents != nil {
-		r.userEvents = strings.Split(parsed[0].UserEventPattern, ",")
-		if parsed[0].UserEventPattern == "*" {
-			r.userEvents = nil
-		}
+	switch pattern := parsed[0].UserEventPattern; {
+	case r.userEvents == nil || pattern == "*":
+		r.userEvents = nil // every user event
+	case pattern == "":
+		r.userEvents = []string{} // none
+	default:
+		r.userEvents = strings.Split(pattern, ",")
 	}
 	t.mu.Lock()
 	defer t.mu.Unlock()
