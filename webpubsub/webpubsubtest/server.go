@@ -277,9 +277,9 @@ func (s *Server) Requests() []Request {
 // Event is an event the server received from a client: a user event (an
 // "event" message of a json subprotocol client, or a frame of a simple
 // WebSocket client, Name "message"), or a system event (connect, connected,
-// disconnected) sent to an event handler of WithEventHandler or
-// WithEventHandlerURL. User events no handler asked for are acknowledged
-// with success.
+// disconnected) sent to an event handler set with Server.SetEventHandler
+// or Server.SetEventHandlerURL. User events no handler asked for are
+// acknowledged with success.
 type Event struct {
 	Hub          string // the client's hub
 	ConnectionID string // the client's connection id
