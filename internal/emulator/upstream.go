@@ -333,8 +333,9 @@ func WithUpstreamOrigin(host string) Option {
 
 // WithUpstreamTransport sends the requests to event handlers (handshakes
 // and events) through rt instead of a fresh HTTP transport, for example to
-// serve them in-process with an http.Handler in tests. Everything else
-// (signing, headers, the handshake, timeouts, failure handling) is the same.
+// serve them in-process with an http.Handler in tests. Signing, headers,
+// the handshake, timeouts and failure handling stay the same; only the cap
+// on response headers (64 KiB) is then rt's business.
 func WithUpstreamTransport(rt http.RoundTripper) Option {
 	return func(o *options) { o.upstreamOpts().transport = rt }
 }
