@@ -34,7 +34,7 @@ func (k protocolKind) String() string {
 // conn is a logical client connection. With the reliable protocol it
 // outlives its WebSocket for the recovery window.
 //
-// Locking: groups, perms and ended are guarded by the engine's mutex; the
+// Locking: groups, grants and ended are guarded by the engine's mutex; the
 // rest by mu. The engine's mutex is always taken before mu.
 type conn struct {
 	e           *Emulator
@@ -50,7 +50,7 @@ type conn struct {
 
 	// Guarded by Emulator.mu.
 	groups map[string]struct{}
-	perms  map[permission]struct{}
+	grants grants
 	ended  bool
 
 	mu            sync.Mutex

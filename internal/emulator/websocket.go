@@ -104,7 +104,6 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		subprotocol: echo,
 		roles:       claims.roles,
 		groups:      map[string]struct{}{},
-		perms:       permissionsFromRoles(claims.roles),
 		ackIDs:      map[uint64]struct{}{},
 	}
 	groups, status, msg := e.runConnect(r, c, claims, offeredSubprotocols(r))
@@ -114,7 +113,11 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind, echo = c.kind, c.subprotocol
-	if c.publishTo, err = publishGroup(q, kind, c.roles); err != nil {
+	if c.grants, err = newGrants(c.roles); err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidRoles", err.Error())
+		return
+	}
+	if c.publishTo, err = publishGroup(q, kind, c.grants); err != nil {
 		writeError(w, http.StatusForbidden, "Forbidden", err.Error())
 		return
 	}
@@ -195,7 +198,7 @@ func (e *Emulator) newPhysical(ws *websocket.Conn) *physical {
 
 // publishGroup reads the sendToGroup mode of a simple client: the group its
 // frames are published to, or "" for the default (frames are events).
-func publishGroup(q url.Values, kind protocolKind, roles []string) (string, error) {
+func publishGroup(q url.Values, kind protocolKind, g grants) (string, error) {
 	mode := q.Get(wire.QueryMode)
 	if mode == "" {
 		return "", nil
@@ -206,15 +209,14 @@ func publishGroup(q url.Values, kind protocolKind, roles []string) (string, erro
 	if kind != protocolSimple {
 		return "", fmt.Errorf("%s=%s is for simple WebSocket clients; json subprotocol clients send sendToGroup messages", wire.QueryMode, wire.ModeSendToGroup)
 	}
-	g := q.Get(wire.QueryGroup)
-	if err := validateGroup(g); err != nil {
+	group := q.Get(wire.QueryGroup)
+	if err := validateGroup(group); err != nil {
 		return "", fmt.Errorf("%s=%s needs a valid %s query parameter: %v", wire.QueryMode, wire.ModeSendToGroup, wire.QueryGroup, err)
 	}
-	c := conn{perms: permissionsFromRoles(roles)}
-	if !c.allowedLocked(wire.RoleSendToGroup, g) {
-		return "", fmt.Errorf("publishing to group %q needs role %s or %s.%s in the token", g, wire.RoleSendToGroup, wire.RoleSendToGroup, g)
+	if !g.literal(wire.RoleSendToGroup, group) && !matchAny(g.patterns, wire.RoleSendToGroup, group) {
+		return "", fmt.Errorf("publishing to group %q needs role %s or %s.%s in the token", group, wire.RoleSendToGroup, wire.RoleSendToGroup, group)
 	}
-	return g, nil
+	return group, nil
 }
 
 // recoverClient reattaches a reliable client to its logical connection and
@@ -447,29 +449,39 @@ func (c *conn) execute(ctx context.Context, m *clientMessage) (string, string) {
 	return wire.AckErrorBadRequest, fmt.Sprintf("unsupported message type %q", m.Type)
 }
 
+// clientJoinLeave joins or leaves a group for a client, if its grants
+// allow it. Wildcard roles are matched without the engine's lock; the
+// join then happens under it only if no permission was revoked meanwhile
+// (else the check runs again), so a join never outlives a revocation that
+// came before it.
 func (e *Emulator) clientJoinLeave(c *conn, group string, join bool) (string, string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
-	if c.ended {
-		return wire.AckErrorNotFound, "the connection has ended"
+	for {
+		ok, patterns, rev := e.grantsOf(c, wire.RoleJoinLeaveGroup, group)
+		if !ok && !matchAny(patterns, wire.RoleJoinLeaveGroup, group) {
+			return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to join or leave group %q: give it role %s or %s.%s", group, wire.RoleJoinLeaveGroup, wire.RoleJoinLeaveGroup, group)
+		}
+		e.mu.Lock()
+		if c.grants.revision != rev {
+			e.mu.Unlock()
+			continue
+		}
+		if c.ended {
+			e.mu.Unlock()
+			return wire.AckErrorNotFound, "the connection has ended"
+		}
+		h := e.hubLocked(c.hub)
+		if join {
+			e.joinLocked(h, c, group)
+		} else {
+			e.leaveLocked(h, c, group)
+		}
+		e.mu.Unlock()
+		return "", ""
 	}
-	if !c.allowedLocked(wire.RoleJoinLeaveGroup, group) {
-		return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to join or leave group %q: give it role %s or %s.%s", group, wire.RoleJoinLeaveGroup, wire.RoleJoinLeaveGroup, group)
-	}
-	h := e.hubLocked(c.hub)
-	if join {
-		e.joinLocked(h, c, group)
-	} else {
-		e.leaveLocked(h, c, group)
-	}
-	return "", ""
 }
 
 func (e *Emulator) clientSendToGroup(c *conn, group string, p Payload, noEcho bool) (string, string) {
-	e.mu.RLock()
-	allowed := c.allowedLocked(wire.RoleSendToGroup, group)
-	e.mu.RUnlock()
-	if !allowed {
+	if !e.permitted(c, wire.RoleSendToGroup, group) {
 		return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to send to group %q: give it role %s or %s.%s", group, wire.RoleSendToGroup, wire.RoleSendToGroup, group)
 	}
 	d := &delivery{from: wire.FromGroup, group: group, fromUserID: c.userID, hasFrom: c.hasUser, payload: p}
