@@ -112,6 +112,10 @@ func (c *conn) enqueueLocked(f frame) bool {
 
 // deliver sends one fanned-out message to the connection without blocking.
 func (c *conn) deliver(d *delivery) {
+	if !d.validText() {
+		c.e.invalidDelivery()
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
@@ -264,6 +268,12 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 			typ := websocket.MessageText
 			if f.binary {
 				typ = websocket.MessageBinary
+			} else if !f.checked && !utf8.Valid(f.data) {
+				// Never put invalid UTF-8 into a text frame (RFC 6455
+				// §8.1): the client would have to fail the connection.
+				c.e.opts.logger.Error("emulator bug: a text frame is not valid UTF-8; closing the connection", "hub", c.hub, "connectionId", c.id)
+				_ = p.ws.Close(wire.CloseInternalError, "internal error: a message was not valid UTF-8")
+				return
 			}
 			timer.Reset(c.e.opts.writeTimeout)
 			err := p.ws.Write(wctx, typ, f.data)

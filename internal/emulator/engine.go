@@ -216,6 +216,10 @@ func (e *Emulator) membersLocked(hub string, s scope, name string) []*conn {
 // send delivers d to every selected connection of a scope. noEcho skips
 // the connection with that id.
 func (e *Emulator) send(hub string, s scope, name string, t target, d *delivery, noEcho string) int {
+	if !d.validText() {
+		e.invalidDelivery()
+		return 0
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	n := 0
@@ -352,4 +356,10 @@ func (h *hubState) conn(id string) *conn {
 		return nil
 	}
 	return h.conns[id]
+}
+
+// invalidDelivery reports a message that could not go into text frames
+// although every source checks its input: a bug, logged, never sent.
+func (e *Emulator) invalidDelivery() {
+	e.opts.logger.Error("emulator bug: a message is not valid UTF-8 and was not sent")
 }

@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -291,6 +292,13 @@ func (c *conn) readLoop(ctx context.Context, p *physical) {
 		if err != nil {
 			return
 		}
+		if c.isClosed() {
+			continue // ended (e.g. for a bad frame): read on only until the close handshake ends
+		}
+		if typ == websocket.MessageText && !utf8.Valid(data) && c.kind == protocolSimple {
+			c.invalidUTF8("the text frame is not valid UTF-8")
+			continue // the next read ends when the close handshake does
+		}
 		if c.kind == protocolSimple {
 			dt := wire.DataTypeText
 			if typ == websocket.MessageBinary {
@@ -315,8 +323,26 @@ func (c *conn) readLoop(ctx context.Context, p *physical) {
 			c.protocolViolation("the message is not a valid JSON object")
 			continue
 		}
+		// encoding/json replaces invalid UTF-8 and lone surrogate escapes
+		// in strings with U+FFFD, and keeps them as they are in raw data:
+		// either way the message would not be what the client sent.
+		if reason := invalidText(data); reason != "" {
+			if m.AckID == nil {
+				c.invalidUTF8(reason)
+				continue
+			}
+			c.sendAck(m.AckID, wire.AckErrorBadRequest, reason+": send text as UTF-8")
+			continue
+		}
 		c.handleMessage(ctx, &m)
 	}
+}
+
+// isClosed reports whether the connection takes no more messages.
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // physicalGone runs after a socket ends. A reliable connection waits for a
@@ -355,6 +381,66 @@ func (c *conn) physicalGone(p *physical) {
 	}
 	c.mu.Unlock()
 	c.e.detach(c)
+}
+
+// invalidUTF8 ends a connection whose text frame was not valid UTF-8, as
+// RFC 6455 §8.1 requires.
+func (c *conn) invalidUTF8(reason string) {
+	c.e.opts.logger.Info("client sent invalid UTF-8", "hub", c.hub, "connectionId", c.id, "reason", reason)
+	c.e.endConn(c, wire.CloseInvalidPayload, reason)
+}
+
+// invalidText tells why a JSON text is not valid Unicode text: invalid
+// UTF-8, or a \u escape of a UTF-16 surrogate that is not part of a pair.
+// It returns "" for valid text. The input must be valid JSON.
+func invalidText(data []byte) string {
+	if !utf8.Valid(data) {
+		return "the message is not valid UTF-8"
+	}
+	inString := false
+	for i := 0; i < len(data); i++ {
+		switch b := data[i]; {
+		case b == '"':
+			inString = !inString
+		case b == '\\' && inString:
+			i++
+			if data[i] != 'u' {
+				continue
+			}
+			r := hex4(data[i+1 : i+5])
+			i += 4
+			switch {
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return "the message holds a lone UTF-16 surrogate escape"
+			case r >= 0xD800 && r <= 0xDBFF:
+				if i+6 >= len(data) || data[i+1] != '\\' || data[i+2] != 'u' {
+					return "the message holds a lone UTF-16 surrogate escape"
+				}
+				if lo := hex4(data[i+3 : i+7]); lo < 0xDC00 || lo > 0xDFFF {
+					return "the message holds a lone UTF-16 surrogate escape"
+				}
+				i += 6
+			}
+		}
+	}
+	return ""
+}
+
+// hex4 decodes the four hex digits of a \u escape of valid JSON.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		default:
+			r |= rune(c - 'A' + 10)
+		}
+	}
+	return r
 }
 
 // protocolViolation ends a connection that sent an unreadable message.
@@ -520,6 +606,10 @@ func (c *conn) handleEvent(ctx context.Context, name string, p Payload, ackID *u
 		return errName, msg
 	}
 	if reply != nil {
+		if reply.DataType != wire.DataTypeBinary && !utf8.Valid(reply.Data) {
+			c.e.opts.logger.Warn("the event handler's reply is not valid UTF-8; it is not sent", "hub", c.hub, "event", name, "connectionId", c.id)
+			return wire.AckErrorInternal, "the event handler's reply is not valid UTF-8"
+		}
 		c.deliver(&delivery{from: wire.FromServer, payload: *reply})
 	}
 	return "", ""
