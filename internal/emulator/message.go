@@ -64,8 +64,8 @@ type delivery struct {
 	prefix []byte // JSON object without its closing brace
 
 	checkOnce sync.Once
-	textOK    bool // the payload may go into text frames: binary, or valid UTF-8
-	plain  []byte // the whole JSON object: the frame of every non-reliable json connection
+	textOK    bool   // the payload may go into text frames: binary, or valid UTF-8
+	plain     []byte // the whole JSON object: the frame of every non-reliable json connection
 }
 
 func (d *delivery) jsonPrefix() []byte {

@@ -50,7 +50,7 @@ type dispatcher struct {
 	mu          sync.Mutex
 	conns       map[connRef]*upstreamConn
 	validations map[validationKey]*validation
-	swept       time.Time                // last sweep of conns for clients that never connected
+	swept       time.Time // last sweep of conns for clients that never connected
 }
 
 // upstreamConn is what the dispatcher keeps for one connection.
