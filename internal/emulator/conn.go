@@ -55,7 +55,7 @@ type conn struct {
 
 	mu            sync.Mutex
 	closed        bool // no more deliveries; the connection is ending
-	ackIDs        map[uint64]struct{}
+	acks          ackLog
 	lastSeq       uint64
 	unacked       []frame // reliable: sent or pending data not yet acked
 	unackedBytes  int
@@ -213,7 +213,7 @@ func (c *conn) ack(seq uint64) {
 func (c *conn) recordAck(id uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ackIDs[id] = struct{}{}
+	c.acks.record(id)
 }
 
 // writeLoop writes queued frames to the socket until it ends, and starts

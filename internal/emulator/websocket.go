@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -105,7 +106,6 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		subprotocol: echo,
 		roles:       claims.roles,
 		groups:      map[string]struct{}{},
-		ackIDs:      map[uint64]struct{}{},
 	}
 	groups, status, msg := e.runConnect(r, c, claims, offeredSubprotocols(r))
 	if status != 0 {
@@ -453,11 +453,15 @@ func (c *conn) sendAck(id *uint64, errName, msg string) {
 	if id == nil {
 		return
 	}
-	a := ackMessage{Type: wire.TypeAck, AckID: *id, Success: errName == ""}
-	if errName != "" {
-		a.Error = &ackError{Name: errName, Message: msg}
+	if errName == "" { // the common case, encoded without reflection
+		b := make([]byte, 0, 64)
+		b = append(b, `{"type":"`+wire.TypeAck+`","ackId":`...)
+		b = strconv.AppendUint(b, *id, 10)
+		b = append(b, `,"success":true}`...)
+		c.sendControl(frame{data: b, checked: true})
+		return
 	}
-	c.sendControl(controlFrame(a))
+	c.sendControl(controlFrame(ackMessage{Type: wire.TypeAck, AckID: *id, Error: &ackError{Name: errName, Message: msg}}))
 }
 
 func (c *conn) handleMessage(ctx context.Context, m *clientMessage) {
@@ -492,8 +496,7 @@ func (c *conn) handleMessage(ctx context.Context, m *clientMessage) {
 func (c *conn) ackUnused(id uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, dup := c.ackIDs[id]
-	return !dup
+	return !c.acks.seen(id)
 }
 
 // execute runs a request message and returns the ack error name ("" on
@@ -535,6 +538,12 @@ func (c *conn) execute(ctx context.Context, m *clientMessage) (string, string) {
 	return wire.AckErrorBadRequest, fmt.Sprintf("unsupported message type %q", m.Type)
 }
 
+// maxClientGroups bounds the groups a client joins with joinGroup messages
+// (each name up to 1,024 characters): the connection's memory stays
+// bounded whatever it sends. Groups added over REST count too, but the
+// application adding them is never refused.
+const maxClientGroups = 10000
+
 // clientJoinLeave joins or leaves a group for a client, if its grants
 // allow it. Wildcard roles are matched without the engine's lock; the
 // join then happens under it only if no permission was revoked meanwhile
@@ -554,6 +563,10 @@ func (e *Emulator) clientJoinLeave(c *conn, group string, join bool) (string, st
 		if c.ended {
 			e.mu.Unlock()
 			return wire.AckErrorNotFound, "the connection has ended"
+		}
+		if _, in := c.groups[group]; join && !in && len(c.groups) >= maxClientGroups {
+			e.mu.Unlock()
+			return wire.AckErrorBadRequest, fmt.Sprintf("the connection is in %d groups, as many as a client may join: leave one first", len(c.groups))
 		}
 		h := e.hubLocked(c.hub)
 		if join {
