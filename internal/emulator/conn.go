@@ -71,6 +71,9 @@ type physical struct {
 	cork *corkConn // under ws; nil only if the handshake was not ours
 	wake chan struct{}
 	done chan struct{}
+	room chan struct{} // signalled when the writer takes a batch off the queue
+
+	writerDone chan struct{} // closed when writeLoop returns
 
 	// Guarded by conn.mu.
 	queue      []frame
@@ -94,11 +97,18 @@ func (p *physical) signal() {
 // enqueueLocked queues a frame for writing. The caller holds c.mu. It
 // reports false when the queue limit is exceeded.
 func (c *conn) enqueueLocked(f frame) bool {
+	return c.enqueueFrameLocked(f, false)
+}
+
+// enqueueFrameLocked queues a frame; force skips the queue limit, for the
+// answers to the client's own messages, which the reader bounds instead
+// (see waitForRoom).
+func (c *conn) enqueueFrameLocked(f frame, force bool) bool {
 	p := c.phys
 	if p == nil || p.gone || p.closeReq != nil {
 		return true
 	}
-	if f.seq == 0 {
+	if f.seq == 0 && !force {
 		lim := c.e.opts.sendQueueMessages
 		if len(p.queue) >= lim || p.queueBytes+len(f.data) > c.e.opts.sendQueueBytes {
 			return false
@@ -138,15 +148,41 @@ func (c *conn) deliver(d *delivery) {
 	}
 }
 
-// sendControl queues a control message (ack, pong). Lost if the socket drops.
+// sendControl queues the answer to a client's message (ack, pong). It is
+// never refused for a full queue: the reader does not read the client's
+// next message until the queue has room (waitForRoom), so a client gets
+// back-pressure, not a close, and answers add at most one frame per
+// message read. Lost if the socket drops.
 func (c *conn) sendControl(f frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
-	if !c.enqueueLocked(f) {
-		c.failLocked(wire.ClosePolicyViolation, "the client reads too slowly; its send queue is full")
+	c.enqueueFrameLocked(f, true)
+}
+
+// waitForRoom returns when the connection's send queue is at most half
+// full, so that reading the client's next message cannot overflow it with
+// answers and echoes: the client that sends faster than it reads is
+// slowed down by TCP flow control rather than cut off. It reports false
+// when the socket's writer has ended (a client that stops reading
+// altogether is closed by the write timeout or the keep-alive).
+func (c *conn) waitForRoom(ctx context.Context, p *physical) bool {
+	for {
+		c.mu.Lock()
+		full := len(p.queue) > c.e.opts.sendQueueMessages/2 || p.queueBytes > c.e.opts.sendQueueBytes/2
+		c.mu.Unlock()
+		if !full {
+			return true
+		}
+		select {
+		case <-p.room:
+		case <-p.writerDone:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 
@@ -225,6 +261,7 @@ func (c *conn) recordAck(id uint64) {
 // timer of its own either. A write that takes longer than writeTimeout, or
 // the end of ctx, closes the socket, which fails the write.
 func (c *conn) writeLoop(ctx context.Context, p *physical) {
+	defer close(p.writerDone)
 	closeNow := func() { _ = p.ws.CloseNow() }
 	timer := time.AfterFunc(time.Hour, closeNow)
 	timer.Stop()
@@ -257,6 +294,10 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 		p.queue, p.queueBytes = nil, 0
 		req := p.closeReq
 		c.mu.Unlock()
+		select { // the reader may read the client's next message
+		case p.room <- struct{}{}:
+		default:
+		}
 		now := time.Now()
 		if p.cork != nil && len(batch) > 1 {
 			p.cork.cork()

@@ -194,7 +194,7 @@ func (e *Emulator) accept(w http.ResponseWriter, r *http.Request, echo string) (
 }
 
 func (e *Emulator) newPhysical(ws *websocket.Conn) *physical {
-	return &physical{ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &physical{ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{}), room: make(chan struct{}, 1), writerDone: make(chan struct{})}
 }
 
 // publishGroup reads the sendToGroup mode of a simple client: the group its
@@ -288,6 +288,9 @@ func (c *conn) run(p *physical) {
 
 func (c *conn) readLoop(ctx context.Context, p *physical) {
 	for {
+		if !c.waitForRoom(ctx, p) {
+			return
+		}
 		typ, data, err := p.ws.Read(ctx)
 		if err != nil {
 			return
