@@ -175,7 +175,6 @@ func (e *Emulator) runConnect(r *http.Request, c *conn, cc clientClaims, offered
 	}
 	if len(resp.Roles) > 0 {
 		c.roles = append(append([]string(nil), c.roles...), resp.Roles...)
-		c.perms = permissionsFromRoles(c.roles)
 	}
 	for _, g := range resp.Groups {
 		if err := validateGroup(g); err != nil {

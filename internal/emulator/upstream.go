@@ -282,6 +282,7 @@ type upstreamOptions struct {
 	settings  []UpstreamSetting
 	timeout   time.Duration
 	origin    string
+	noOrigin  bool // WithUpstreamOrigin("") was passed: a mistake New reports
 	transport http.RoundTripper
 }
 
@@ -324,10 +325,7 @@ func WithUpstreamTimeout(d time.Duration) Option {
 func WithUpstreamOrigin(host string) Option {
 	return func(o *options) {
 		u := o.upstreamOpts()
-		u.origin = host
-		if host == "" {
-			u.origin = "\x00" // rejected by New: an empty origin is a mistake
-		}
+		u.origin, u.noOrigin = host, host == ""
 	}
 }
 
@@ -352,7 +350,7 @@ func (o *options) setupUpstream() error {
 		return errors.New("emulator: WithUpstream and WithEventHandler cannot be combined: pass one of them")
 	case u.timeout <= 0:
 		return fmt.Errorf("emulator: upstream timeout %v must be positive", u.timeout)
-	case u.origin == "\x00" || strings.ContainsAny(u.origin, " /\r\n"):
+	case u.noOrigin || strings.ContainsAny(u.origin, " /\r\n\x00"):
 		return errors.New("emulator: WithUpstreamOrigin needs a host name such as \"localhost:8080\"")
 	}
 	settings := make([]UpstreamSetting, len(u.settings))

@@ -49,9 +49,9 @@ type dispatcher struct {
 	logger   *slog.Logger
 
 	mu          sync.Mutex
-	conns       map[string]*upstreamConn // hub + "\x00" + connection id
-	validations map[string]*validation   // validation URL + "\x00" + origin
-	swept       time.Time                // last sweep of conns for clients that never connected
+	conns       map[connRef]*upstreamConn
+	validations map[validationKey]*validation
+	swept       time.Time // last sweep of conns for clients that never connected
 }
 
 // upstreamConn is what the dispatcher keeps for one connection.
@@ -92,15 +92,21 @@ func newDispatcher(settings []UpstreamSetting, keys []string, origin string, tim
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		logger:      logger,
-		conns:       map[string]*upstreamConn{},
-		validations: map[string]*validation{},
+		conns:       map[connRef]*upstreamConn{},
+		validations: map[validationKey]*validation{},
 	}
 }
 
 // closeIdle drops the dispatcher's idle HTTP connections.
 func (d *dispatcher) closeIdle() { d.client.CloseIdleConnections() }
 
-func connKey(hub, id string) string { return hub + "\x00" + id }
+// connRef and validationKey are map keys of two parts; a struct, not a
+// joined string, so that no value of one part can run into the other.
+type connRef struct{ hub, id string }
+
+type validationKey struct{ url, origin string }
+
+func connKey(hub, id string) connRef { return connRef{hub, id} }
 
 func (d *dispatcher) userSetting(hub, name string) *UpstreamSetting {
 	for i := range d.settings {
@@ -283,7 +289,7 @@ func transportError(ctx context.Context, target string, timeout time.Duration, e
 // then the handshake is tried again.
 func (d *dispatcher) validate(ctx context.Context, s *UpstreamSetting, hub, origin string) error {
 	target := expandTemplate(s.URLTemplate, hub, wire.CEEventValidate)
-	key := target + "\x00" + origin
+	key := validationKey{target, origin}
 	for {
 		d.mu.Lock()
 		v := d.validations[key]
