@@ -178,6 +178,20 @@ func (p *Proxy) Accept() error {
 	return nil
 }
 
+// ResetAll resets (TCP RST) every open connection, both the clients' and
+// the proxy's own towards the target, as a network failure would, and
+// keeps accepting new ones. It returns how many connections it reset.
+func (p *Proxy) ResetAll() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for c := range p.conns {
+		reset(c)
+		n++
+	}
+	return n
+}
+
 // Close stops the proxy and ends every connection.
 func (p *Proxy) Close() error {
 	p.mu.Lock()
