@@ -147,3 +147,56 @@ func TestMQTTWill(t *testing.T) {
 		}
 	})
 }
+
+// QoS 2 is exactly once through a drop at every step of the publisher's
+// flow, with a client that follows MQTT: after a drop before PUBREC it
+// resends the PUBLISH with DUP; after a drop before PUBCOMP it resends
+// PUBREL. The subscriber gets each message once.
+func TestMQTTQoS2ExactlyOnceThroughDrops(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.mqttToken("h", clientOpts{roles: []string{wire.RoleJoinLeaveGroup, wire.RoleSendToGroup}}, nil)
+	sub, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{ClientID: "sub", CleanStart: true})
+	sub.mustSubscribe("t", 0)
+	for _, v := range mqttVersions {
+		cp := mqtt.Connect{Version: v.v, ClientID: "pub" + string('0'+v.v)}
+		if v.v == mqtt.Version5 {
+			cp.Props.SessionExpiry = u32p(30)
+		}
+		reconnect := func(c *mqttClient) *mqttClient {
+			c.drop()
+			n, ack := s.connectMQTT(s.mqttURL("h", tok), &cp)
+			if !ack.SessionPresent {
+				t.Fatalf("%s: session not present after the drop", v.name)
+			}
+			return n
+		}
+		pub, _ := s.connectMQTT(s.mqttURL("h", tok), &cp)
+		// Drop before PUBREC reached the client.
+		pub.send(&mqtt.Publish{QoS: 2, PacketID: 10, Topic: "t", Payload: []byte("a" + v.name)})
+		pub = reconnect(pub)
+		pub.send(&mqtt.Publish{QoS: 2, PacketID: 10, Dup: true, Topic: "t", Payload: []byte("a" + v.name)})
+		pub.expectAck(mqtt.TypePubrec, 10, 0)
+		// Drop before PUBCOMP reached the client.
+		pub.send(&mqtt.Ack{Kind: mqtt.TypePubrel, PacketID: 10})
+		pub = reconnect(pub)
+		pub.send(&mqtt.Ack{Kind: mqtt.TypePubrel, PacketID: 10})
+		code := byte(0)
+		if v.v == mqtt.Version5 {
+			code = mqtt.CodePacketIdentifierNotFound // the first PUBREL released it
+		}
+		for {
+			p := pub.next()
+			if a, ok := p.(*mqtt.Ack); ok && a.Kind == mqtt.TypePubcomp {
+				if a.PacketID != 10 || (a.Code != 0 && a.Code != code) {
+					t.Errorf("%s: PUBCOMP %+v", v.name, a)
+				}
+				break
+			}
+		}
+		if got := sub.nextPublish(); string(got.Payload) != "a"+v.name {
+			t.Errorf("%s: got %q", v.name, got.Payload)
+		}
+		sub.expectNothing(200 * time.Millisecond)
+		pub.send(&mqtt.Disconnect{})
+	}
+}
