@@ -178,18 +178,20 @@ func (p *Proxy) Accept() error {
 	return nil
 }
 
-// ResetAll resets (TCP RST) every open connection, both the clients' and
-// the proxy's own towards the target, as a network failure would, and
-// keeps accepting new ones. It returns how many connections it reset.
-func (p *Proxy) ResetAll() int {
+// Break resets every open connection (TCP RST to both sides), as a
+// network failure would, and returns how many it reset. New connections
+// are accepted as before.
+func (p *Proxy) Break() int {
 	p.mu.Lock()
-	defer p.mu.Unlock()
-	n := 0
+	conns := make([]net.Conn, 0, len(p.conns))
 	for c := range p.conns {
-		reset(c)
-		n++
+		conns = append(conns, c)
 	}
-	return n
+	p.mu.Unlock()
+	for _, c := range conns {
+		reset(c)
+	}
+	return len(conns)
 }
 
 // Close stops the proxy and ends every connection.

@@ -184,7 +184,7 @@ func TestMQTTPahoSessionsThroughTCPDrops(t *testing.T) {
 				var tokens []paho.Token
 				for i := from; i < to; i++ {
 					if i == drop {
-						proxy.ResetAll() // the subscriber's TCP connection, mid-stream
+						proxy.Break() // the subscriber's TCP connection, mid-stream
 					}
 					tokens = append(tokens, pub.Publish(topic, qos, false, fmt.Sprintf("m%03d", i)))
 				}
@@ -198,7 +198,7 @@ func TestMQTTPahoSessionsThroughTCPDrops(t *testing.T) {
 				publish(0, n/2, -1)
 				got.wait(t, n/2)
 				time.Sleep(100 * time.Millisecond) // let the last flows complete
-				proxy.ResetAll()                   // the subscriber is away while the second half is published
+				proxy.Break()                   // the subscriber is away while the second half is published
 				publish(n/2, n, -1)
 			}
 			sub.Disconnect(0) // the client notices its connection is gone
@@ -248,7 +248,7 @@ func TestMQTTPahoWill(t *testing.T) {
 		o.SetHTTPHeaders(http.Header{"Host": {u.Host}})
 		o.SetWill("status", "device7 offline", 1, false)
 	})
-	proxy.ResetAll()
+	proxy.Break()
 	if m := got.wait(t, 1)[0]; string(m.Payload()) != "device7 offline" {
 		t.Errorf("will %q", m.Payload())
 	}
