@@ -7,6 +7,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // TestDriftAgainstOfficialFacts fails when api/webpubsub.yaml and the
@@ -87,6 +89,32 @@ func TestFactFileMatchesOfficialBeside(t *testing.T) {
 		if filepath.Dir(dir) == dir {
 			t.Logf("no %s beside the clone: the fact file was checked by the drift test only", rel)
 			return
+		}
+	}
+}
+
+// TestAPIVersionMatchesDocument: internal/wire holds the module's one
+// api-version and list of versions; the version must be what
+// api/webpubsub.yaml describes and the newest of the list.
+func TestAPIVersionMatchesDocument(t *testing.T) {
+	root, err := moduleRoot(".")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ours, err := loadOpenAPI3(context.Background(), filepath.Join(root, "api", "webpubsub.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ours.Version != wire.APIVersion {
+		t.Errorf("api/webpubsub.yaml describes api-version %s, internal/wire.APIVersion is %s (docs/regenerating.md)", ours.Version, wire.APIVersion)
+	}
+	versions := wire.APIVersions()
+	if versions[len(versions)-1] != wire.APIVersion {
+		t.Errorf("wire.APIVersions() = %v: the last must be wire.APIVersion %s", versions, wire.APIVersion)
+	}
+	for i := 1; i < len(versions); i++ {
+		if newerSide(versions[i], versions[i-1]) != officialNewer {
+			t.Errorf("wire.APIVersions() = %v: not oldest first without repeats at %s", versions, versions[i])
 		}
 	}
 }
