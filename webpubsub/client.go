@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -20,17 +21,19 @@ import (
 )
 
 // APIVersion is the REST api-version the client uses unless WithAPIVersion
-// chooses another.
-const APIVersion = wire.APIVersion20241201
+// chooses another: the one the SDK was generated from.
+const APIVersion = "2024-12-01"
 
 // SDKVersion is the version of this package, sent in the User-Agent.
 const SDKVersion = "0.1.0"
 
-// supportedAPIVersions are the api-versions WithAPIVersion accepts.
-var supportedAPIVersions = []string{
-	wire.APIVersion20241201, wire.APIVersion20240101, wire.APIVersion20230701,
-	wire.APIVersion20221101, wire.APIVersion20211001,
-}
+// supportedAPIVersions are the api-versions WithAPIVersion accepts, newest
+// first.
+var supportedAPIVersions = func() []string {
+	v := wire.APIVersions()
+	slices.Reverse(v)
+	return v
+}()
 
 var hubPattern = regexp.MustCompile(wire.HubPattern)
 

@@ -39,6 +39,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/webpubsub-go/sdk/bench/internal/proc"
+	"github.com/webpubsub-go/sdk/internal/wire"
 	"github.com/webpubsub-go/sdk/webpubsub"
 )
 
@@ -370,7 +371,7 @@ func (c restClaims) GetAudience() (jwt.ClaimStrings, error) {
 // bareSender is the limit: the same POST with one HS256 JWT, nothing else.
 func bareSender(base string, size int) func(context.Context) error {
 	hc := httpClient()
-	u := base + "/api/hubs/" + hub + "/:send?api-version=2024-12-01"
+	u := base + "/api/hubs/" + hub + "/:send?" + wire.QueryAPIVersion + "=" + wire.APIVersion
 	key := []byte(accessKey)
 	payload := jsonPayload(size)
 	return func(ctx context.Context) error {
