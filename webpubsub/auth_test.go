@@ -343,7 +343,9 @@ func TestWithTokenScope(t *testing.T) {
 		want string
 	}{
 		{"key client", func() (*Client, error) { return NewClientWithKey(f.url(), "chat", key, WithTokenScope(scope)) }, "use the option with NewClient"},
-		{"connection string", func() (*Client, error) { return NewClientFromConnectionString(f.connString(), "chat", WithTokenScope(scope)) }, "use the option with NewClient"},
+		{"connection string", func() (*Client, error) {
+			return NewClientFromConnectionString(f.connString(), "chat", WithTokenScope(scope))
+		}, "use the option with NewClient"},
 		{"empty", func() (*Client, error) { return NewClient(f.url(), "chat", cred, WithTokenScope("")) }, "non-empty string without spaces"},
 		{"spaces", func() (*Client, error) { return NewClient(f.url(), "chat", cred, WithTokenScope("a b")) }, "non-empty string without spaces"},
 	} {
