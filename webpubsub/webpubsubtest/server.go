@@ -43,6 +43,7 @@ type config struct {
 	logger         *slog.Logger
 	recoveryWindow time.Duration
 	entra          bool
+	reliableBuffer *int
 }
 
 // Option configures a Server.
@@ -58,6 +59,16 @@ func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l }
 // WithRecoveryWindow sets how long a dropped reliable client may take to
 // recover its connection (30 s otherwise).
 func WithRecoveryWindow(d time.Duration) Option { return func(c *config) { c.recoveryWindow = d } }
+
+// WithReliableBufferLimit sets how many unacknowledged messages a reliable
+// client (SubprotocolReliableJSON) may have before the server ends its
+// connection with close code 1008. The default, 1,000, is the service's
+// limit; raise it for tests that burst more messages than that within the
+// client's ack interval (about one second for the official SDKs). The byte
+// limit, 16 MiB by default, grows with it (16 KiB a message).
+func WithReliableBufferLimit(messages int) Option {
+	return func(c *config) { c.reliableBuffer = &messages }
+}
 
 // Request is one HTTP request the server received, as recorded by Requests.
 type Request struct {
@@ -111,6 +122,9 @@ func Start(opts ...Option) (*Server, error) {
 	if c.key == "" {
 		return nil, errors.New("WithAccessKey: the key is empty")
 	}
+	if c.reliableBuffer != nil && *c.reliableBuffer < 1 {
+		return nil, fmt.Errorf("WithReliableBufferLimit(%d): the limit must be at least 1 message", *c.reliableBuffer)
+	}
 	s := &Server{key: c.key}
 	eopts := []emulator.Option{emulator.WithAccessKeys(c.key), emulator.WithEventHandler(emulator.EventHandlerFunc(s.recordEvent))}
 	if c.logger != nil {
@@ -121,6 +135,9 @@ func Start(opts ...Option) (*Server, error) {
 	}
 	if c.entra {
 		eopts = append(eopts, emulator.WithUnvalidatedEntraTokens(true))
+	}
+	if c.reliableBuffer != nil {
+		eopts = append(eopts, emulator.WithReliableBufferMessages(*c.reliableBuffer))
 	}
 	emu, err := emulator.New(eopts...)
 	if err != nil {
