@@ -103,7 +103,8 @@ type ConnectionsPage struct {
 	Members []GroupMember
 	// ContinuationToken resumes the listing after this page (set it as
 	// ListConnectionsOptions.ContinuationToken, in this process or a later
-	// one); empty on the last page. It is the service's own token.
+	// one); empty on the last page, which is also the page where Top was
+	// reached. It is the service's own token.
 	ContinuationToken string
 }
 
