@@ -134,7 +134,7 @@ func (e *Emulator) serveMQTT(w http.ResponseWriter, r *http.Request) {
 	c := &conn{
 		e: e, hub: hub, id: cp.ClientID, userID: claims.userID, hasUser: claims.hasUser,
 		kind: protocolMQTT, subprotocol: wire.SubprotocolMQTT, roles: claims.roles,
-		groups: map[string]struct{}{}, perms: permissionsFromRoles(claims.roles), ackIDs: map[uint64]struct{}{},
+		groups: map[string]struct{}{},
 	}
 	groups, status, msg := e.runConnect(r, c, claims, []string{wire.SubprotocolMQTT})
 	if status != 0 {
@@ -142,6 +142,10 @@ func (e *Emulator) serveMQTT(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c.kind, c.subprotocol = protocolMQTT, wire.SubprotocolMQTT // a connect handler cannot change the protocol
+	if c.grants, err = newGrants(c.roles); err != nil {
+		e.mqttRefuse(ctx, ws, cp.Version, &mqttRefusal{mqtt.ConnRefusedNotAuthorized, mqtt.CodeNotAuthorized, err.Error()})
+		return
+	}
 	c.mq = newMQTTSession(cp)
 	sc, present, ref := e.mqttAttach(c, cp, groups)
 	if ref != nil {

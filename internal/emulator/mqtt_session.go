@@ -131,9 +131,7 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 			return nil, false, &mqttRefusal{mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID is in use by another user's connection"}
 		}
 		if !cp.CleanStart {
-			for p := range c.perms {
-				old.perms[p] = struct{}{}
-			}
+			old.grants.add(c.grants)
 			for _, g := range groups {
 				e.joinLocked(h, old, g)
 			}
@@ -408,9 +406,7 @@ func (l *mqttLink) publish(pub *mqtt.Publish) bool {
 			return false
 		}
 	}
-	e.mu.RLock()
-	allowed := c.allowedLocked(wire.RoleSendToGroup, pub.Topic)
-	e.mu.RUnlock()
+	allowed := e.permitted(c, wire.RoleSendToGroup, pub.Topic)
 	if !allowed {
 		// Connect doc: publishing needs webpubsub.sendToGroup[.<group>].
 		msg := fmt.Sprintf("no permission to publish to topic %q: the token needs role %s or %s.%s", pub.Topic, wire.RoleSendToGroup, wire.RoleSendToGroup, pub.Topic)
@@ -579,17 +575,24 @@ func (l *mqttLink) subscribe(sub *mqtt.Subscribe) {
 	l.send(&mqtt.Suback{PacketID: sub.PacketID, Codes: codes})
 }
 
+// mqttSubRefused is the SUBACK code of a refused subscription.
+func mqttSubRefused(v5 bool) byte {
+	if v5 {
+		return mqtt.CodeNotAuthorized
+	}
+	return mqtt.SubackFailure311
+}
+
 // join subscribes to a group: topic = group, and subscribing needs
 // webpubsub.joinLeaveGroup[.<group>] (connect doc).
 func (l *mqttLink) join(group string, opts mqttSub) byte {
 	c, e := l.c, l.c.e
-	e.mu.Lock()
+	if !e.lockIfPermitted(c, wire.RoleJoinLeaveGroup, group) {
+		return mqttSubRefused(l.v5())
+	}
 	defer e.mu.Unlock()
-	if c.ended || !c.allowedLocked(wire.RoleJoinLeaveGroup, group) {
-		if l.v5() {
-			return mqtt.CodeNotAuthorized
-		}
-		return mqtt.SubackFailure311
+	if c.ended {
+		return mqttSubRefused(l.v5())
 	}
 	e.joinLocked(e.hubLocked(c.hub), c, group)
 	c.mu.Lock()
@@ -766,9 +769,7 @@ func (s *mqttSession) publishWillLocked(c *conn) {
 	v5 := s.version == mqtt.Version5
 	c.e.background(func() {
 		e := c.e
-		e.mu.RLock()
-		allowed := c.allowedLocked(wire.RoleSendToGroup, w.Topic)
-		e.mu.RUnlock()
+		allowed := e.permitted(c, wire.RoleSendToGroup, w.Topic)
 		if !allowed {
 			e.opts.logger.Info("MQTT will not published: no permission to publish to its topic", "connectionId", c.id, "topic", w.Topic)
 			return
