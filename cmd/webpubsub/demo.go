@@ -131,7 +131,7 @@ func (d *demo) walk(ctx context.Context) (int, error) {
 	c := d.c
 
 	// 1. Listeners.
-	d.begin("Connect two WebSocket listeners (ClientAccessToken, json.webpubsub.azure.v1)")
+	d.begin("Connect two WebSocket listeners (ClientAccessToken, wsclient)")
 	alice, err := d.connect(ctx, "alice", &webpubsub.TokenOptions{UserID: "alice"})
 	if err != nil {
 		return 0, err

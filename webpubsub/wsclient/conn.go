@@ -246,9 +246,11 @@ func (c *Client) sleep(d time.Duration) bool {
 // pings, and drops s when nothing arrived for KeepAliveTimeout. It returns
 // why s ended, or stopping=true after closing s for Stop.
 func (c *Client) serve(s *socket) (err error, stopping bool) {
+	// One ticker: the sequence ack schedule on the reliable protocol, and
+	// at least once a second for the dead-connection check.
 	tick := c.opts.KeepAliveInterval
-	if c.reliable || tick <= 0 || tick > time.Second && c.opts.KeepAliveTimeout > 0 {
-		tick = time.Second
+	if c.reliable || tick <= 0 || tick > sequenceAckInterval && c.opts.KeepAliveTimeout > 0 {
+		tick = sequenceAckInterval
 	}
 	t := time.NewTicker(tick)
 	defer t.Stop()
