@@ -101,6 +101,12 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
+// Limits of the HTTP server; variables so that tests can shorten them.
+var (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
 // Start starts a server for use outside a single test (for example in
 // TestMain or an example). Call Close when done.
 func Start(opts ...Option) (*Server, error) {
@@ -127,7 +133,15 @@ func Start(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.emu = emu
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	// A client that sends half a request, or keeps a connection idle,
+	// does not hold it forever (`webpubsub serve` has the same limits).
+	// No ReadTimeout or WriteTimeout: they would cut WebSockets, whose
+	// connections outlive the request; the emulator bounds the time to
+	// read a REST body itself.
+	s.srv.Config.ReadHeaderTimeout = readHeaderTimeout
+	s.srv.Config.IdleTimeout = idleTimeout
+	s.srv.Start()
 	return s, nil
 }
 
@@ -393,11 +407,14 @@ func (f *faultState) apply(w *statusWriter, r *http.Request) {
 	if f.Delay > 0 {
 		// Read the body first: only then does net/http notice a client
 		// that goes away during the delay and cancel r's context.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(emulator.RequestBodyTimeout))
 		body, err := io.ReadAll(io.LimitReader(r.Body, emulator.MaxRequestBodyBytes+1))
 		if err != nil {
-			w.written = true // the client is gone
+			w.written = true // the client is gone, or too slow
 			return
 		}
+		_ = rc.SetReadDeadline(time.Time{})
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(f.Delay)
 		select {
