@@ -25,9 +25,9 @@ func TestHalfSentRequestsAreClosed(t *testing.T) {
 	defer s.Close()
 	addr := strings.TrimPrefix(s.URL(), "http://")
 	partial := []string{
-		"",                            // nothing at all
+		"",                             // nothing at all
 		"GET /api/health HTTP/1.1\r\n", // the request line only
-		"GET /api/health HTTP/1.1\r\nHost: x\r\n",       // some headers
+		"GET /api/health HTTP/1.1\r\nHost: x\r\n",        // some headers
 		"GET /api/health HTTP/1.1\r\nHost: x\r\n\r\nGET", // a complete request, then half of the next
 	}
 	var conns []net.Conn
