@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 func TestInvalidArgumentsBeforeIO(t *testing.T) {
@@ -104,6 +106,12 @@ func TestInvalidArgumentsBeforeIO(t *testing.T) {
 		}},
 		{"remove by filter on 2022", "RemoveConnectionsFromGroups needs", func() error {
 			return v2022.RemoveConnectionsFromGroups(ctx, []string{"g"}, "")
+		}},
+		{"list token too long", "ContinuationToken is longer", func() error {
+			for _, err := range c.ListConnectionsInGroupPages(ctx, "g", &ListConnectionsOptions{ContinuationToken: strings.Repeat("t", 5000)}) {
+				return err
+			}
+			return nil
 		}},
 		{"list on 2024-01", "ListConnectionsInGroup needs api-version 2024-12-01", func() error {
 			for _, err := range v2024.ListConnectionsInGroup(ctx, "g", nil) {
@@ -221,8 +229,13 @@ func TestResponseError(t *testing.T) {
 		}
 		want := ResponseError{Operation: "SendToGroup", Method: "POST", URL: f.url() + "/api/hubs/chat/groups/g/:send",
 			StatusCode: tt.status, ErrorCode: tt.wantCode, Message: tt.wantMsg}
-		if *re != want {
-			t.Errorf("%s:\n got %+v\nwant %+v", tt.name, *re, want)
+		if len(re.RequestID) != 36 || re.Header.Get("Content-Type") != tt.ctype || re.Header.Get("Date") == "" {
+			t.Errorf("%s: request id %q, headers %v", tt.name, re.RequestID, re.Header)
+		}
+		got := *re
+		got.RequestID, got.Header = "", nil
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: (-want +got)\n%s", tt.name, diff)
 		}
 		if strings.Contains(re.Error(), "api-version") || !strings.Contains(re.Error(), "SendToGroup: POST") {
 			t.Errorf("%s: Error() = %q", tt.name, re.Error())

@@ -107,6 +107,14 @@ func TestListenEnds(t *testing.T) {
 			t.Errorf("%+v", r)
 		}
 	})
+	t.Run("rejected with the service's reason", func(t *testing.T) {
+		wrongKey := strings.Replace(s.connStr, "AccessKey=", "AccessKey=wrong", 1)
+		env := envMap(map[string]string{envConnectionString: wrongKey, envHub: testHub})
+		r := runCLI(t, env, "", "listen", "--timeout", "5s")
+		if r.code != exitFailure || !strings.Contains(r.stderr, "401 Unauthorized") || !strings.Contains(r.stderr, "signature") || strings.Contains(r.stderr, "access_token=ey") {
+			t.Errorf("%+v", r)
+		}
+	})
 	t.Run("unreachable service", func(t *testing.T) {
 		env := envMap(map[string]string{envConnectionString: "Endpoint=http://127.0.0.1:1;AccessKey=" + emulator.DefaultAccessKey, envHub: testHub})
 		r := runCLI(t, env, "", "listen", "--timeout", "5s")
@@ -129,6 +137,10 @@ func TestServe(t *testing.T) {
 
 	l := startCLI(t, env, "listen", "--user", "alice", "--count", "1", "--timeout", "10s")
 	l.stderr.waitFor(t, "listening")
+	b.stderr.waitFor(t, "client connected")
+	if strings.Contains(b.stderr.String(), "client disconnected") {
+		t.Errorf("serve logged the client's departure while it is connected:\n%s", b.stderr.String())
+	}
 	if r := runCLI(t, env, "", "send", "user", "alice", "via serve"); r.code != exitOK {
 		t.Fatalf("send: %+v", r)
 	}
@@ -145,6 +157,7 @@ func TestServe(t *testing.T) {
 	for _, want := range []string{
 		"Web PubSub emulator listening on http://127.0.0.1:",
 		`msg="client connected" path=/client/hubs/chat`,
+		`msg="client disconnected" path=/client/hubs/chat remote=127.0.0.1:`,
 		`msg=request operation=SendToUser method=POST path=/api/hubs/chat/users/alice/:send status=202`,
 		`msg="shutting down"`,
 	} {

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
@@ -35,6 +36,10 @@ type serveConfig struct {
 	// AllowEntraTokens makes the REST API also accept Microsoft Entra ID
 	// bearer tokens, unverified (see --allow-entra).
 	AllowEntraTokens bool `json:"allowEntraTokens"`
+	// ReliableBufferLimit is how many unacknowledged messages a reliable
+	// client may have before its connection ends (see
+	// --reliable-buffer-limit); nil keeps the service's 1,000.
+	ReliableBufferLimit *int `json:"reliableBufferLimit"`
 }
 
 const (
@@ -64,8 +69,14 @@ reshape or reject a client; a user event's reply goes back to the client.
 
 --config reads a JSON file; flags given on the command line win over it:
   {"address": "127.0.0.1", "port": 8080, "accessKeys": ["<key>"], "logLevel": "info",
+   "reliableBufferLimit": 1000,
    "eventHandlers": [{"hub": "chat", "urlTemplate": "http://localhost:3000/eventhandler/{event}",
                       "userEventPattern": "*", "systemEvents": ["connect", "disconnected"]}]}
+
+--reliable-buffer-limit raises (or lowers) the 1,000 unacknowledged
+messages after which a reliable client's connection ends (close code 1008),
+as on the service; tests that burst more than that within the client's
+one-second ack interval raise it. The byte limit (16 MiB) grows with it.
 
 --allow-entra makes the REST API also accept Microsoft Entra ID bearer
 tokens (audience https://webpubsub.azure.com), so an app that builds its
@@ -83,6 +94,7 @@ Examples:
   webpubsub serve --event-handler 'chat=http://localhost:3000/eventhandler/{event}'
   webpubsub serve --event-handler 'hub=chat;url=http://localhost:3000/eh;system=connect,disconnected'
   webpubsub serve --allow-entra
+  webpubsub serve --reliable-buffer-limit 10000
   webpubsub serve --config emulator.json`,
 		setup: func(fs *flag.FlagSet) runFunc {
 			address := fs.String("address", defaultServeAddress, "`address` to listen on (0.0.0.0 for every interface)")
@@ -93,6 +105,7 @@ Examples:
 			fs.Var(&handlers, "event-handler", "event handler `setting`: HUB=URL, or hub=H;url=URL;user=*;system=connect,connected,disconnected; repeatable")
 			configPath := fs.String("config", "", "read settings from this JSON `file`")
 			allowEntra := fs.Bool("allow-entra", false, "also accept Microsoft Entra ID bearer tokens on the REST API, without verifying them")
+			bufferLimit := fs.Int("reliable-buffer-limit", emulator.DefaultBufferMessages, "unacknowledged `messages` a reliable client may have before its connection ends")
 			return func(ctx context.Context, inv *invocation, args []string) error {
 				if err := wantArgs(args); err != nil {
 					return err
@@ -117,6 +130,12 @@ Examples:
 				}
 				if given["allow-entra"] || !cfg.AllowEntraTokens {
 					cfg.AllowEntraTokens = *allowEntra
+				}
+				if given["reliable-buffer-limit"] || cfg.ReliableBufferLimit == nil {
+					cfg.ReliableBufferLimit = bufferLimit
+				}
+				if *cfg.ReliableBufferLimit < 1 {
+					return usagef("reliable buffer limit %d: give at least 1 message (the service's limit is %d)", *cfg.ReliableBufferLimit, emulator.DefaultBufferMessages)
 				}
 				if inv.g.logLevel == "" {
 					inv.g.logLevel = cfg.LogLevel
@@ -166,14 +185,14 @@ func readServeConfig(path string) (serveConfig, error) {
 	dec := json.NewDecoder(bufio.NewReader(f))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&cfg); err != nil {
-		return cfg, usagef("--config %s: %v (the file is JSON with address, port, accessKeys, logLevel, eventHandlers and allowEntraTokens)", path, err)
+		return cfg, usagef("--config %s: %v (the file is JSON with address, port, accessKeys, logLevel, eventHandlers, allowEntraTokens and reliableBufferLimit)", path, err)
 	}
 	return cfg, nil
 }
 
 // serve runs the emulator until ctx ends.
 func serve(ctx context.Context, inv *invocation, cfg serveConfig, upstream []emulator.UpstreamSetting, logger *slog.Logger) error {
-	opts := []emulator.Option{emulator.WithLogger(logger)}
+	opts := []emulator.Option{emulator.WithLogger(logger), emulator.WithReliableBufferMessages(*cfg.ReliableBufferLimit)}
 	if len(cfg.AccessKeys) > 0 {
 		opts = append(opts, emulator.WithAccessKeys(cfg.AccessKeys...))
 	}
@@ -260,7 +279,8 @@ func logRequests(logger *slog.Logger, e *emulator.Emulator, next http.Handler) h
 		next.ServeHTTP(rec, r)
 		d := time.Since(start)
 		if rec.status == http.StatusSwitchingProtocols {
-			logger.Info("client disconnected", "path", r.URL.Path, "remote", r.RemoteAddr, "duration", d.Round(time.Millisecond))
+			// The socket lives on after the handler returns: its
+			// connection logs when the client goes (loggedConn).
 			return
 		}
 		level := slog.LevelInfo
@@ -299,3 +319,31 @@ func (s *statusRecorder) WriteHeader(code int) {
 // Unwrap lets http.ResponseController and WebSocket libraries reach the
 // underlying writer.
 func (s *statusRecorder) Unwrap() http.ResponseWriter { return s.ResponseWriter }
+
+// Hijack hands the connection to the WebSocket code, wrapped so that
+// closing it logs that the client went.
+func (s *statusRecorder) Hijack() (net.Conn, *bufio.ReadWriter, error) {
+	nc, brw, err := http.NewResponseController(s.ResponseWriter).Hijack()
+	if err != nil {
+		return nil, nil, err
+	}
+	return &loggedConn{Conn: nc, logger: s.logger, path: s.r.URL.Path, remote: s.r.RemoteAddr, start: time.Now()}, brw, nil
+}
+
+// loggedConn is a client's hijacked connection; its first Close logs
+// "client disconnected" with how long the client stayed.
+type loggedConn struct {
+	net.Conn
+	logger       *slog.Logger
+	path, remote string
+	start        time.Time
+	once         sync.Once
+}
+
+func (c *loggedConn) Close() error {
+	err := c.Conn.Close()
+	c.once.Do(func() {
+		c.logger.Info("client disconnected", "path", c.path, "remote", c.remote, "duration", time.Since(c.start).Round(time.Millisecond))
+	})
+	return err
+}

@@ -19,6 +19,7 @@ const (
 	protocolSimple   protocolKind = iota // raw payloads
 	protocolJSON                         // json.webpubsub.azure.v1
 	protocolReliable                     // json.reliable.webpubsub.azure.v1
+	protocolMQTT                         // MQTT 3.1.1 or 5.0 over WebSocket (mqtt.go)
 )
 
 func (k protocolKind) String() string {
@@ -27,6 +28,8 @@ func (k protocolKind) String() string {
 		return wire.SubprotocolJSON
 	case protocolReliable:
 		return wire.SubprotocolJSONReliable
+	case protocolMQTT:
+		return wire.SubprotocolMQTT
 	}
 	return "simple"
 }
@@ -46,16 +49,21 @@ type conn struct {
 	subprotocol string
 	roles       []string
 	reconnToken string
-	publishTo   string // simple clients in sendToGroup mode: the group their frames go to
+	publishTo   string       // simple clients in sendToGroup mode: the group their frames go to
+	mq          *mqttSession // MQTT clients only; guarded by mu
 
 	// Guarded by Emulator.mu.
 	groups map[string]struct{}
 	grants grants
 	ended  bool
 
-	mu            sync.Mutex
-	closed        bool // no more deliveries; the connection is ending
-	acks          ackLog
+	mu     sync.Mutex
+	closed bool // no more deliveries; the connection is ending
+	acks   ackLog
+	// ackMu makes checking, executing and recording an acked request one
+	// step, also when the old and the recovered socket of a connection
+	// both carry the same request.
+	ackMu         sync.Mutex
 	lastSeq       uint64
 	unacked       []frame // reliable: sent or pending data not yet acked
 	unackedBytes  int
@@ -129,6 +137,10 @@ func (c *conn) deliver(d *delivery) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
+		return
+	}
+	if c.mq != nil {
+		c.mq.deliverLocked(c, d)
 		return
 	}
 	if c.kind == protocolReliable {
@@ -207,11 +219,14 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
 		c.recoverTimer.Stop()
 		c.recoverTimer = nil
 	}
+	if c.mq != nil {
+		c.mq.closingLocked(c, code, reason)
+	}
 	p := c.phys
 	if p == nil || p.gone {
 		return
 	}
-	if c.kind != protocolSimple {
+	if c.kind == protocolJSON || c.kind == protocolReliable {
 		p.queue = append(p.queue, controlFrame(disconnectedMessage{Type: wire.TypeSystem, Event: wire.SystemEventDisconnected, Message: reason}))
 	}
 	p.closeReq = &closeRequest{code: code, reason: truncateReason(reason)}

@@ -98,6 +98,19 @@ func WithBufferLimits(messages, bytes int) Option {
 	return func(o *options) { o.bufferMessages, o.bufferBytes = messages, bytes }
 }
 
+// WithReliableBufferMessages sets how many unacknowledged messages a
+// reliable connection may hold before it ends unrecoverably (close code
+// 1008); the default, DefaultBufferMessages, is the service's limit. Tests
+// that send bursts larger than that within a client's ack interval raise
+// it. The byte limit grows with it, DefaultBufferBytes per
+// DefaultBufferMessages messages, and never falls below DefaultBufferBytes.
+func WithReliableBufferMessages(n int) Option {
+	return func(o *options) {
+		o.bufferMessages = n
+		o.bufferBytes = max(DefaultBufferBytes, n*(DefaultBufferBytes/DefaultBufferMessages))
+	}
+}
+
 // WithSendQueueLimits bounds the messages waiting to be written to one
 // WebSocket. A client that reads too slowly to stay within the bounds is
 // disconnected, so it never stalls delivery to others.

@@ -24,6 +24,7 @@ func TestNewRejectsBadOptions(t *testing.T) {
 		{"nil logger", WithLogger(nil), "WithLogger(nil)"},
 		{"recovery window", WithRecoveryWindow(0), "recovery window"},
 		{"buffer", WithBufferLimits(0, 1), "buffer limits"},
+		{"reliable buffer", WithReliableBufferMessages(0), "buffer limits (0 messages"},
 		{"queue", WithSendQueueLimits(1, 0), "send queue limits"},
 		{"keep-alive", WithKeepAlive(-time.Second), "keep-alive"},
 	}
@@ -34,6 +35,29 @@ func TestNewRejectsBadOptions(t *testing.T) {
 				t.Fatalf("err %v, want it to mention %q", err, tc.want)
 			}
 		})
+	}
+}
+
+func TestWithReliableBufferMessages(t *testing.T) {
+	tests := []struct {
+		messages  int
+		wantBytes int
+	}{
+		{1, DefaultBufferBytes},
+		{DefaultBufferMessages, DefaultBufferBytes},
+		{5000, 83_885_000}, // 16,777 bytes a message
+		{100_000, 1_677_700_000},
+	}
+	for _, tc := range tests {
+		e, err := New(WithReliableBufferMessages(tc.messages))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e.opts.bufferMessages != tc.messages || e.opts.bufferBytes != tc.wantBytes {
+			t.Errorf("WithReliableBufferMessages(%d): %d messages, %d bytes; want %d, %d",
+				tc.messages, e.opts.bufferMessages, e.opts.bufferBytes, tc.messages, tc.wantBytes)
+		}
+		_ = e.Close()
 	}
 }
 

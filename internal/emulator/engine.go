@@ -39,6 +39,11 @@ func randomID(n int) string {
 func (e *Emulator) register(c *conn, groups []string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.registerLocked(c, groups)
+}
+
+// registerLocked is register for a caller that holds e.mu.
+func (e *Emulator) registerLocked(c *conn, groups []string) bool {
 	if e.closed {
 		return false
 	}

@@ -58,7 +58,8 @@ type delivery struct {
 	fromUserID string
 	hasFrom    bool
 	payload    Payload
-	expires    time.Time // zero: never
+	expires    time.Time   // zero: never
+	mqtt       *mqttOrigin // set when an MQTT client published the message
 
 	once   sync.Once
 	prefix []byte // JSON object without its closing brace

@@ -2,6 +2,7 @@ package emulator
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -137,6 +138,43 @@ func matchAny(patterns []rolePattern, kind, group string) bool {
 func (e *Emulator) permitted(c *conn, kind, group string) bool {
 	ok, patterns, _ := e.grantsOf(c, kind, group)
 	return ok || matchAny(patterns, kind, group)
+}
+
+// lockIfPermitted is permitted for a change that must not outlive a
+// revocation: it matches wildcard roles without the engine's lock, then
+// takes the lock and, if no permission was revoked meanwhile, returns true
+// with e.mu held for writing (else it checks again). It returns false,
+// with the lock released, when the permission is missing.
+func (e *Emulator) lockIfPermitted(c *conn, kind, group string) bool {
+	for {
+		ok, patterns, rev := e.grantsOf(c, kind, group)
+		if !ok && !matchAny(patterns, kind, group) {
+			return false
+		}
+		e.mu.Lock()
+		if c.grants.revision == rev {
+			return true
+		}
+		e.mu.Unlock()
+	}
+}
+
+// add gives g every grant of o as well (an MQTT session resumed by a new
+// connection keeps what the old one was granted). patterns is replaced,
+// never modified in place.
+func (g *grants) add(o grants) {
+	if g.every == nil {
+		g.every, g.groups = map[string]struct{}{}, map[permission]struct{}{}
+	}
+	for k := range o.every {
+		g.every[k] = struct{}{}
+	}
+	for p := range o.groups {
+		g.groups[p] = struct{}{}
+	}
+	if len(o.patterns) > 0 {
+		g.patterns = append(slices.Clip(g.patterns), o.patterns...)
+	}
 }
 
 // grantsOf reads what permitted needs under the lock: whether a literal

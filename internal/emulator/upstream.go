@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -278,10 +279,11 @@ func ParseUpstreamConfig(data []byte) ([]UpstreamSetting, error) {
 
 // upstreamOptions are the options of the upstream dispatcher.
 type upstreamOptions struct {
-	settings []UpstreamSetting
-	timeout  time.Duration
-	origin   string
-	noOrigin bool // WithUpstreamOrigin("") was passed: a mistake New reports
+	settings  []UpstreamSetting
+	timeout   time.Duration
+	origin    string
+	noOrigin  bool // WithUpstreamOrigin("") was passed: a mistake New reports
+	transport http.RoundTripper
 }
 
 func (o *options) upstreamOpts() *upstreamOptions {
@@ -327,6 +329,15 @@ func WithUpstreamOrigin(host string) Option {
 	}
 }
 
+// WithUpstreamTransport sends the requests to event handlers (handshakes
+// and events) through rt instead of a fresh HTTP transport, for example to
+// serve them in-process with an http.Handler in tests. Signing, headers,
+// the handshake, timeouts and failure handling stay the same; only the cap
+// on response headers (64 KiB) is then rt's business.
+func WithUpstreamTransport(rt http.RoundTripper) Option {
+	return func(o *options) { o.upstreamOpts().transport = rt }
+}
+
 // setupUpstream validates the upstream options and installs the dispatcher
 // as the event handler.
 func (o *options) setupUpstream() error {
@@ -350,6 +361,10 @@ func (o *options) setupUpstream() error {
 		}
 		settings[i] = v
 	}
-	o.eventHandler = newDispatcher(settings, o.accessKeys, u.origin, u.timeout, o.logger)
+	d := newDispatcher(settings, o.accessKeys, u.origin, u.timeout, o.logger)
+	if u.transport != nil {
+		d.client.Transport = u.transport
+	}
+	o.eventHandler = d
 	return nil
 }

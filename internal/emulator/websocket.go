@@ -484,6 +484,10 @@ func (c *conn) handleMessage(ctx context.Context, m *clientMessage) {
 		}
 		return
 	}
+	if m.AckID != nil {
+		c.ackMu.Lock()
+		defer c.ackMu.Unlock()
+	}
 	if m.AckID != nil && !c.ackUnused(*m.AckID) {
 		c.sendAck(m.AckID, wire.AckErrorDuplicate, fmt.Sprintf("ackId %d was already used by this connection", *m.AckID))
 		return
@@ -553,33 +557,25 @@ const maxClientGroups = 10000
 // (else the check runs again), so a join never outlives a revocation that
 // came before it.
 func (e *Emulator) clientJoinLeave(c *conn, group string, join bool) (string, string) {
-	for {
-		ok, patterns, rev := e.grantsOf(c, wire.RoleJoinLeaveGroup, group)
-		if !ok && !matchAny(patterns, wire.RoleJoinLeaveGroup, group) {
-			return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to join or leave group %q: give it role %s or %s.%s", group, wire.RoleJoinLeaveGroup, wire.RoleJoinLeaveGroup, group)
-		}
-		e.mu.Lock()
-		if c.grants.revision != rev {
-			e.mu.Unlock()
-			continue
-		}
-		if c.ended {
-			e.mu.Unlock()
-			return wire.AckErrorNotFound, "the connection has ended"
-		}
-		if _, in := c.groups[group]; join && !in && len(c.groups) >= maxClientGroups {
-			e.mu.Unlock()
-			return wire.AckErrorBadRequest, fmt.Sprintf("the connection is in %d groups, as many as a client may join: leave one first", len(c.groups))
-		}
-		h := e.hubLocked(c.hub)
-		if join {
-			e.joinLocked(h, c, group)
-		} else {
-			e.leaveLocked(h, c, group)
-		}
-		e.mu.Unlock()
-		return "", ""
+	if !e.lockIfPermitted(c, wire.RoleJoinLeaveGroup, group) {
+		return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to join or leave group %q: give it role %s or %s.%s", group, wire.RoleJoinLeaveGroup, wire.RoleJoinLeaveGroup, group)
 	}
+	if c.ended {
+		e.mu.Unlock()
+		return wire.AckErrorNotFound, "the connection has ended"
+	}
+	if _, in := c.groups[group]; join && !in && len(c.groups) >= maxClientGroups {
+		e.mu.Unlock()
+		return wire.AckErrorBadRequest, fmt.Sprintf("the connection is in %d groups, as many as a client may join: leave one first", len(c.groups))
+	}
+	h := e.hubLocked(c.hub)
+	if join {
+		e.joinLocked(h, c, group)
+	} else {
+		e.leaveLocked(h, c, group)
+	}
+	e.mu.Unlock()
+	return "", ""
 }
 
 func (e *Emulator) clientSendToGroup(c *conn, group string, p Payload, noEcho bool) (string, string) {

@@ -2,14 +2,19 @@ package webpubsubtest_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
+	"github.com/webpubsub-go/sdk/webpubsub"
 	"github.com/webpubsub-go/sdk/webpubsub/webpubsubtest"
 )
 
@@ -111,7 +116,129 @@ func TestConnTimeoutAndAckError(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Name != "Forbidden" {
 		t.Fatalf("Join without permission: %v, want a Forbidden *AckError", err)
 	}
-	if got := ae.Error(); !strings.HasPrefix(got, "webpubsubtest: Forbidden: ") || ae.Message == "" {
+	if got := ae.Error(); !strings.Contains(got, "Forbidden: ") || ae.Message == "" {
 		t.Errorf("AckError text %q", got)
+	}
+}
+
+// TestReliableBufferLimit bursts messages at a reliable client that never
+// acknowledges them: within WithReliableBufferLimit it keeps its
+// connection and gets every message; one more ends it with 1008.
+func TestReliableBufferLimit(t *testing.T) {
+	tests := []struct {
+		name       string
+		limit      int
+		burst      int
+		wantClosed bool
+	}{
+		{"small limit, within", 3, 3, false},
+		{"small limit, one over", 3, 4, true},
+		{"above the service's 1,000", 1100, 1001, false},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			srv := webpubsubtest.NewServer(t, webpubsubtest.WithReliableBufferLimit(tc.limit))
+			client := srv.Client(t, "chat")
+			tok, err := client.ClientAccessToken(ctx(t), &webpubsub.TokenOptions{UserID: "u"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			ws, _, err := websocket.Dial(ctx(t), tok.URL, &websocket.DialOptions{Subprotocols: []string{webpubsubtest.SubprotocolReliableJSON}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer ws.CloseNow()
+			var connected struct {
+				Event        string `json:"event"`
+				ConnectionID string `json:"connectionId"`
+			}
+			if _, b, err := ws.Read(ctx(t)); err != nil || json.Unmarshal(b, &connected) != nil || connected.Event != "connected" {
+				t.Fatalf("connected message: %s, %v", b, err)
+			}
+			for i := range tc.burst {
+				if err := client.SendToConnection(ctx(t), connected.ConnectionID, webpubsub.Text(strconv.Itoa(i)), nil); err != nil {
+					t.Fatal(err)
+				}
+			}
+			got := 0
+			for got < tc.burst {
+				_, b, err := ws.Read(ctx(t))
+				if err != nil {
+					t.Fatalf("after %d messages: %v", got, err)
+				}
+				var m struct {
+					Type       string `json:"type"`
+					Event      string `json:"event"`
+					SequenceID uint64 `json:"sequenceId"`
+				}
+				if err := json.Unmarshal(b, &m); err != nil {
+					t.Fatal(err)
+				}
+				if m.Type == "message" && m.SequenceID > 0 {
+					got++
+					continue
+				}
+				if m.Event == "disconnected" {
+					break
+				}
+				t.Fatalf("unexpected %s", b)
+			}
+			ok, err := client.ConnectionExists(ctx(t), connected.ConnectionID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tc.wantClosed {
+				if got != tc.limit {
+					t.Errorf("received %d messages before the close, want the limit %d", got, tc.limit)
+				}
+				if _, _, err := ws.Read(ctx(t)); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+					t.Errorf("after the overflow: %v, want close 1008", err)
+				}
+				return
+			}
+			if got != tc.burst || !ok {
+				t.Errorf("received %d of %d messages, connection exists %v; want all and true", got, tc.burst, ok)
+			}
+		})
+	}
+}
+
+func TestReliableBufferLimitRefusesNonPositive(t *testing.T) {
+	for _, n := range []int{-1, 0} {
+		_, err := webpubsubtest.Start(webpubsubtest.WithReliableBufferLimit(n))
+		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("WithReliableBufferLimit(%d)", n)) {
+			t.Errorf("WithReliableBufferLimit(%d): %v, want an error naming the option", n, err)
+		}
+	}
+}
+
+// ConnectURL connects with a client access URL the code under test handed
+// out; the URL's token decides the user and the roles.
+func TestConnectURL(t *testing.T) {
+	srv := webpubsubtest.NewServer(t)
+	client := srv.Client(t, "chat")
+	tok, err := client.ClientAccessToken(ctx(t), &webpubsub.TokenOptions{UserID: "dave", Roles: []string{"webpubsub.joinLeaveGroup"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.ConnectURL(t, tok.URL, webpubsubtest.WithSubprotocol(webpubsubtest.SubprotocolReliableJSON))
+	if c.UserID() != "dave" || c.ConnectionID() == "" {
+		t.Fatalf("user %q connection %q", c.UserID(), c.ConnectionID())
+	}
+	if err := c.Join(ctx(t), "g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.SendToGroup(ctx(t), "g", webpubsub.Text("hi"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Next(t); m.Text() != "hi" || m.SequenceID == 0 {
+		t.Fatalf("got %+v", m)
+	}
+	if _, err := srv.DialURL(ctx(t), tok.URL, webpubsubtest.WithRoles("x")); err == nil || !strings.Contains(err.Error(), "WithRoles") {
+		t.Fatalf("DialURL with roles = %v", err)
+	}
+	bad := strings.Replace(tok.URL, "access_token=", "access_token=x", 1)
+	if _, err := srv.DialURL(ctx(t), bad); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("DialURL with a bad token = %v, want the 401", err)
 	}
 }
