@@ -39,6 +39,19 @@ type ConnectRequest struct {
 	Query map[string][]string
 	// Headers are the handshake's headers without Authorization.
 	Headers map[string][]string
+	// MQTT describes an MQTT client's CONNECT; nil for other clients.
+	MQTT *MQTTConnect
+}
+
+// MQTTConnect is what an MQTT client's CONNECT packet said, for the connect
+// event ("MQTT CloudEvents" page: the "mqtt" object and
+// ce-physicalConnectionId).
+type MQTTConnect struct {
+	ProtocolVersion      int     // 4 (3.1.1) or 5 (5.0)
+	Username             *string // nil when the packet had none
+	Password             []byte  // nil when the packet had none
+	UserProperties       []wire.CEMQTTUserProperty
+	PhysicalConnectionID string
 }
 
 // ConnectResponse changes how an accepted client is connected.
@@ -60,6 +73,11 @@ type ConnectResponse struct {
 type ConnectError struct {
 	StatusCode int
 	Message    string
+	// MQTTCode, when not 0, is the CONNACK code an MQTT client is refused
+	// with (a 3.1.1 return code or a 5.0 reason code); 0 derives it from
+	// StatusCode. MQTTReason goes to MQTT 5.0 clients.
+	MQTTCode   int
+	MQTTReason string
 }
 
 // Error returns the message.
@@ -81,6 +99,11 @@ type ConnectionInfo struct {
 	ConnectionID string
 	UserID       string
 	Subprotocol  string // empty for simple WebSocket clients
+	// MQTT clients only: the ids of the network connection and of the
+	// session, and for the disconnected event how the session ended.
+	PhysicalConnectionID string
+	SessionID            string
+	MQTTDisconnect       *wire.CEMQTTDisconnectedProperties
 }
 
 func (c *conn) info() ConnectionInfo {
@@ -88,7 +111,13 @@ func (c *conn) info() ConnectionInfo {
 	if c.kind == protocolSimple {
 		sp = ""
 	}
-	return ConnectionInfo{Hub: c.hub, ConnectionID: c.id, UserID: c.userID, Subprotocol: sp}
+	info := ConnectionInfo{Hub: c.hub, ConnectionID: c.id, UserID: c.userID, Subprotocol: sp}
+	if c.mq != nil {
+		c.mu.Lock()
+		c.mq.eventInfoLocked(&info)
+		c.mu.Unlock()
+	}
+	return info
 }
 
 // runConnect asks the ConnectHandler, if any, about a new client and
@@ -116,12 +145,18 @@ func (e *Emulator) runConnect(r *http.Request, c *conn, cc clientClaims, offered
 		}
 	}
 	req.Headers["Host"] = []string{r.Host} // net/http keeps it out of r.Header
+	if c.mq != nil {
+		req.MQTT = c.mq.connectInfo
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), eventTimeout)
 	defer cancel()
 	resp, err := h.HandleConnect(ctx, req)
 	if err != nil {
 		var ce *ConnectError
 		if errors.As(err, &ce) {
+			if c.mq != nil && ce.MQTTCode != 0 {
+				c.mq.refusal = &mqttRefusal{code311: byte(ce.MQTTCode), code5: byte(ce.MQTTCode), reason: ce.MQTTReason}
+			}
 			if ce.StatusCode == 0 {
 				return nil, http.StatusUnauthorized, ce.Message
 			}

@@ -136,13 +136,17 @@ func (e *Emulator) serveMQTT(w http.ResponseWriter, r *http.Request) {
 		kind: protocolMQTT, subprotocol: wire.SubprotocolMQTT, roles: claims.roles,
 		groups: map[string]struct{}{}, perms: permissionsFromRoles(claims.roles), ackIDs: map[uint64]struct{}{},
 	}
+	c.mq = newMQTTSession(cp)
 	groups, status, msg := e.runConnect(r, c, claims, []string{wire.SubprotocolMQTT})
 	if status != 0 {
-		e.mqttRefuse(ctx, ws, cp.Version, mqttRefusalForStatus(status, msg))
+		ref := c.mq.refusal // the handler's own MQTT code ("MQTT CloudEvents" page)
+		if ref == nil {
+			ref = mqttRefusalForStatus(status, msg)
+		}
+		e.mqttRefuse(ctx, ws, cp.Version, ref)
 		return
 	}
 	c.kind, c.subprotocol = protocolMQTT, wire.SubprotocolMQTT // a connect handler cannot change the protocol
-	c.mq = newMQTTSession(cp)
 	sc, present, ref := e.mqttAttach(c, cp, groups)
 	if ref != nil {
 		e.mqttRefuse(ctx, ws, cp.Version, ref)
@@ -199,17 +203,14 @@ func isAlnumASCII(r rune) bool {
 	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 }
 
-// mqttRefusalForStatus maps a connect handler's HTTP rejection to CONNACK
-// codes. A ConnectError whose status is an MQTT code is handled by the
-// upstream dispatcher before it gets here.
+// mqttRefusalForStatus maps a connect handler's HTTP rejection without an
+// MQTT code to CONNACK codes, as the official handlers map them.
 func mqttRefusalForStatus(status int, msg string) *mqttRefusal {
-	switch status {
-	case http.StatusUnauthorized:
-		return &mqttRefusal{mqtt.ConnRefusedBadCredentials, mqtt.CodeBadUserNameOrPassword, msg}
-	case http.StatusForbidden:
-		return &mqttRefusal{mqtt.ConnRefusedNotAuthorized, mqtt.CodeNotAuthorized, msg}
+	return &mqttRefusal{
+		code311: byte(wire.MQTTConnectCodeForStatus(status, wire.MQTTProtocolVersion311)),
+		code5:   byte(wire.MQTTConnectCodeForStatus(status, wire.MQTTProtocolVersion5)),
+		reason:  msg,
 	}
-	return &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodeUnspecifiedError, msg}
 }
 
 // mqttAssignedID makes a client ID for a 5.0 client that sent none (support

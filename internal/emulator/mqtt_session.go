@@ -37,6 +37,14 @@ type mqttSession struct {
 	incoming2  map[uint16]struct{}
 	expiryTime *time.Timer
 	willTimer  *time.Timer
+
+	// Upstream events ("MQTT CloudEvents" page).
+	sessionID   string
+	physicalID  string       // of the latest network connection
+	connectInfo *MQTTConnect // the connect event's mqtt object
+	refusal     *mqttRefusal // set when the connect handler refused with an MQTT code
+	lastDisc    *wire.CEMQTTDisconnectPacket
+	byService   bool // the service ended the latest network connection
 }
 
 // mqttSub is one subscription's options.
@@ -63,9 +71,15 @@ type mqttOrigin struct {
 }
 
 func newMQTTSession(cp *mqtt.Connect) *mqttSession {
-	s := &mqttSession{subs: map[string]mqttSub{}, incoming2: map[uint16]struct{}{}}
+	s := &mqttSession{subs: map[string]mqttSub{}, incoming2: map[uint16]struct{}{}, sessionID: randomID(12)}
 	s.setConnect(cp)
 	return s
+}
+
+// eventInfoLocked adds the MQTT parts of a lifecycle event. c.mu is held.
+func (s *mqttSession) eventInfoLocked(info *ConnectionInfo) {
+	info.PhysicalConnectionID, info.SessionID = s.physicalID, s.sessionID
+	info.MQTTDisconnect = &wire.CEMQTTDisconnectedProperties{InitiatedByClient: !s.byService, DisconnectPacket: s.lastDisc}
 }
 
 // setConnect takes the connection-level settings of a (re)connect.
@@ -90,6 +104,17 @@ func (s *mqttSession) setConnect(cp *mqtt.Connect) {
 		s.expiry = min(time.Duration(*se)*time.Second, mqttMaxSessionExpiry)
 	}
 	s.will, s.willDelay, s.normalEnd = cp.Will, 0, false
+	s.physicalID, s.lastDisc, s.byService = randomID(12), nil, false
+	s.connectInfo = &MQTTConnect{ProtocolVersion: int(cp.Version), Password: cp.Password, PhysicalConnectionID: s.physicalID}
+	if cp.HasUsername {
+		s.connectInfo.Username = &cp.Username
+	}
+	if cp.HasPassword && cp.Password == nil {
+		s.connectInfo.Password = []byte{}
+	}
+	for _, up := range cp.Props.UserProperties {
+		s.connectInfo.UserProperties = append(s.connectInfo.UserProperties, wire.CEMQTTUserProperty{Name: up.Key, Value: up.Value})
+	}
 	if cp.Will != nil && cp.Will.Props.WillDelay != nil {
 		s.willDelay = time.Duration(*cp.Will.Props.WillDelay) * time.Second
 	}
@@ -145,6 +170,7 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 			}
 			old.mq.stopTimers()
 			old.mq.setConnect(cp)
+			old.mq.physicalID = c.mq.physicalID // the id the connect event announced
 			old.mu.Unlock()
 			return old, true, nil
 		}
@@ -297,8 +323,10 @@ func (l *mqttLink) disconnect(code byte, reason string) {
 // queueDisconnectLocked queues a 5.0 DISCONNECT on p.
 func (s *mqttSession) queueDisconnectLocked(p *physical, code byte, reason string) {
 	if s.version != mqtt.Version5 {
+		s.byService = true
 		return
 	}
+	s.byService, s.lastDisc = true, &wire.CEMQTTDisconnectPacket{Code: int(code)}
 	d := &mqtt.Disconnect{Code: code}
 	d.Props.HasReasonString, d.Props.ReasonString = true, truncateReason(reason)
 	if b, err := mqtt.Encode(d, s.version); err == nil {
@@ -345,6 +373,10 @@ func (l *mqttLink) handle(pkt mqtt.Packet) bool {
 				return false
 			}
 			s.expiry = min(time.Duration(*se)*time.Second, mqttMaxSessionExpiry)
+		}
+		s.lastDisc = &wire.CEMQTTDisconnectPacket{Code: int(pkt.Code)}
+		for _, up := range pkt.Props.UserProperties {
+			s.lastDisc.UserProperties = append(s.lastDisc.UserProperties, wire.CEMQTTUserProperty{Name: up.Key, Value: up.Value})
 		}
 		if pkt.Code != mqtt.CodeDisconnectWithWill {
 			s.normalEnd, s.will = true, nil // MQTT: a normal DISCONNECT discards the will

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -148,6 +149,7 @@ func (d *dispatcher) setState(hub, id string, h http.Header) {
 // event is one CloudEvent to deliver.
 type event struct {
 	hub, connectionID, userID, subprotocol string
+	physicalConnectionID, sessionID        string // MQTT clients only
 	name, ceType                           string
 	contentType                            string
 	body                                   []byte
@@ -212,6 +214,12 @@ func (d *dispatcher) deliver(ctx context.Context, s *UpstreamSetting, ev event) 
 	}
 	if hasState {
 		h.Set(wire.HeaderCEConnectionState, state)
+	}
+	if ev.physicalConnectionID != "" {
+		h.Set(wire.HeaderCEPhysicalConnectionID, ev.physicalConnectionID)
+	}
+	if ev.sessionID != "" {
+		h.Set(wire.HeaderCESessionID, ev.sessionID)
 	}
 	h.Set(wire.HeaderCESignature, wire.CESignatureHeader(ev.connectionID, d.keys...))
 	h.Set(wire.HeaderWebHookRequestOrigin, origin)
@@ -387,18 +395,32 @@ func (d *dispatcher) connect(ctx context.Context, s *UpstreamSetting, req Connec
 	for k, v := range req.Headers {
 		body.Headers[k] = v
 	}
-	data, err := json.Marshal(body)
+	ev := event{hub: req.Hub, connectionID: req.ConnectionID, userID: req.UserID,
+		name: wire.CEEventConnect, ceType: wire.CETypeConnect, contentType: wire.ContentTypeJSON}
+	var data []byte
+	var err error
+	if m := req.MQTT; m != nil {
+		props := &wire.CEMQTTConnectProperties{ProtocolVersion: m.ProtocolVersion, Username: m.Username, UserProperties: m.UserProperties}
+		if m.Password != nil {
+			pw := base64.StdEncoding.EncodeToString(m.Password)
+			props.Password = &pw
+		}
+		data, err = json.Marshal(wire.CEMQTTConnectBody{CEConnectBody: body, MQTT: props})
+		ev.subprotocol, ev.physicalConnectionID = wire.CESubprotocolMQTT, m.PhysicalConnectionID
+	} else {
+		data, err = json.Marshal(body)
+	}
 	if err != nil {
 		return nil, &ConnectError{StatusCode: http.StatusInternalServerError, Message: "cannot encode the connect event: " + err.Error()}
 	}
-	a, err := d.deliver(ctx, s, event{
-		hub: req.Hub, connectionID: req.ConnectionID, userID: req.UserID,
-		name: wire.CEEventConnect, ceType: wire.CETypeConnect, contentType: wire.ContentTypeJSON, body: data,
-	})
+	ev.body = data
+	a, err := d.deliver(ctx, s, ev)
 	if err != nil {
 		return nil, &ConnectError{StatusCode: http.StatusInternalServerError, Message: "the connect event failed: " + err.Error()}
 	}
 	switch {
+	case req.MQTT != nil && (a.status < 200 || a.status > 299):
+		return nil, mqttConnectRejection(a, req.MQTT.ProtocolVersion)
 	case a.status >= 400 && a.status < 500:
 		status := a.status
 		if status != http.StatusBadRequest && status != http.StatusUnauthorized && status != http.StatusForbidden {
@@ -421,6 +443,23 @@ func (d *dispatcher) connect(ctx context.Context, s *UpstreamSetting, req Connec
 		out.UserID = &cr.UserID
 	}
 	return out, nil
+}
+
+// mqttConnectRejection turns a rejecting answer to an MQTT connect event
+// into the CONNACK code and reason: the body's mqtt.code when it has one,
+// else the code that stands for the HTTP status ("MQTT CloudEvents" page).
+func mqttConnectRejection(a *answer, version int) *ConnectError {
+	ce := &ConnectError{StatusCode: a.status, Message: fmt.Sprintf("the event handler rejected the connection (%d): %s", a.status, excerpt(a.body))}
+	var f wire.CEMQTTConnectFailure
+	if json.Unmarshal(a.body, &f) == nil && f.MQTT.Code != 0 {
+		ce.MQTTCode, ce.MQTTReason = f.MQTT.Code, f.MQTT.Reason
+	} else {
+		ce.MQTTCode = wire.MQTTConnectCodeForStatus(a.status, version)
+	}
+	if ce.MQTTReason == "" {
+		ce.MQTTReason = ce.Message
+	}
+	return ce
 }
 
 // track remembers a connecting client, and forgets clients whose handshake
@@ -464,7 +503,13 @@ func (d *dispatcher) HandleConnected(ctx context.Context, info ConnectionInfo) {
 // it, then forgets the connection. Failures are logged only.
 func (d *dispatcher) HandleDisconnected(ctx context.Context, info ConnectionInfo, reason string) {
 	defer d.forget(info.Hub, info.ConnectionID)
-	data, err := json.Marshal(wire.CEDisconnectedBody{Reason: reason})
+	var data []byte
+	var err error
+	if info.MQTTDisconnect != nil {
+		data, err = json.Marshal(wire.CEMQTTDisconnectedBody{Reason: reason, MQTT: info.MQTTDisconnect})
+	} else {
+		data, err = json.Marshal(wire.CEDisconnectedBody{Reason: reason})
+	}
 	if err != nil {
 		d.logger.Error("cannot encode the disconnected event", "error", err.Error())
 		return
@@ -480,6 +525,7 @@ func (d *dispatcher) notify(ctx context.Context, info ConnectionInfo, name, ceTy
 	}
 	a, err := d.deliver(ctx, s, event{
 		hub: info.Hub, connectionID: info.ConnectionID, userID: info.UserID, subprotocol: info.Subprotocol,
+		physicalConnectionID: info.PhysicalConnectionID, sessionID: info.SessionID,
 		name: name, ceType: ceType, contentType: wire.ContentTypeJSON, body: body,
 	})
 	if err == nil && (a.status < 200 || a.status > 299) {
