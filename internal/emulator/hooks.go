@@ -39,19 +39,25 @@ type ConnectRequest struct {
 	Query map[string][]string
 	// Headers are the handshake's headers without Authorization.
 	Headers map[string][]string
-	// MQTT describes an MQTT client's CONNECT; nil for other clients.
+	// MQTT describes an MQTT client's CONNECT packet; nil for WebSocket
+	// clients.
 	MQTT *MQTTConnect
 }
 
-// MQTTConnect is what an MQTT client's CONNECT packet said, for the connect
-// event ("MQTT CloudEvents" page: the "mqtt" object and
-// ce-physicalConnectionId).
+// MQTTConnect is what the upstream connect event of an MQTT client tells
+// beyond a WebSocket client's.
 type MQTTConnect struct {
-	ProtocolVersion      int     // 4 (3.1.1) or 5 (5.0)
-	Username             *string // nil when the packet had none
-	Password             []byte  // nil when the packet had none
-	UserProperties       []wire.CEMQTTUserProperty
+	// PhysicalConnectionID identifies the network connection
+	// (ce-physicalConnectionId).
 	PhysicalConnectionID string
+	// ProtocolVersion is the CONNECT packet's protocol level: 4 (3.1.1)
+	// or 5 (5.0).
+	ProtocolVersion int
+	// Username and Password are the packet's; nil when absent.
+	Username *string
+	Password []byte
+	// UserProperties are the packet's user properties (5.0).
+	UserProperties []wire.CEMQTTUserProperty
 }
 
 // ConnectResponse changes how an accepted client is connected.
@@ -66,6 +72,8 @@ type ConnectResponse struct {
 	// Subprotocol picks one of the offered subprotocols; "" keeps the
 	// emulator's choice.
 	Subprotocol string
+	// MQTTUserProperties go to an MQTT 5.0 client in its CONNACK packet.
+	MQTTUserProperties []wire.CEMQTTUserProperty
 }
 
 // ConnectError rejects a client with an HTTP status (401 when StatusCode
@@ -73,11 +81,12 @@ type ConnectResponse struct {
 type ConnectError struct {
 	StatusCode int
 	Message    string
-	// MQTTCode, when not 0, is the CONNACK code an MQTT client is refused
-	// with (a 3.1.1 return code or a 5.0 reason code); 0 derives it from
-	// StatusCode. MQTTReason goes to MQTT 5.0 clients.
-	MQTTCode   int
-	MQTTReason string
+	// MQTTCode is the CONNACK code for a rejected MQTT client: the code the
+	// event handler answered, or the one its status maps to; 0 for
+	// WebSocket clients.
+	MQTTCode int
+	// MQTTUserProperties go to an MQTT 5.0 client in its CONNACK packet.
+	MQTTUserProperties []wire.CEMQTTUserProperty
 }
 
 // Error returns the message.
@@ -99,11 +108,17 @@ type ConnectionInfo struct {
 	ConnectionID string
 	UserID       string
 	Subprotocol  string // empty for simple WebSocket clients
-	// MQTT clients only: the ids of the network connection and of the
-	// session, and for the disconnected event how the session ended.
-	PhysicalConnectionID string
-	SessionID            string
-	MQTTDisconnect       *wire.CEMQTTDisconnectedProperties
+	// MQTT is set for MQTT clients; nil for WebSocket clients.
+	MQTT *MQTTSession
+}
+
+// MQTTSession identifies an MQTT client's session and network connection
+// in lifecycle calls.
+type MQTTSession struct {
+	PhysicalConnectionID string // ce-physicalConnectionId
+	SessionID            string // ce-sessionId
+	// Disconnect tells how the session ended; set in HandleDisconnected.
+	Disconnect *wire.CEMQTTDisconnectedProperties
 }
 
 func (c *conn) info() ConnectionInfo {
@@ -154,8 +169,8 @@ func (e *Emulator) runConnect(r *http.Request, c *conn, cc clientClaims, offered
 	if err != nil {
 		var ce *ConnectError
 		if errors.As(err, &ce) {
-			if c.mq != nil && ce.MQTTCode != 0 {
-				c.mq.refusal = &mqttRefusal{code311: byte(ce.MQTTCode), code5: byte(ce.MQTTCode), reason: ce.MQTTReason}
+			if c.mq != nil && ce.MQTTCode != 0 { // the CONNACK code ("MQTT CloudEvents" page)
+				c.mq.refusal = &mqttRefusal{code311: byte(ce.MQTTCode), code5: byte(ce.MQTTCode), reason: ce.Message, props: ce.MQTTUserProperties}
 			}
 			if ce.StatusCode == 0 {
 				return nil, http.StatusUnauthorized, ce.Message
@@ -167,12 +182,14 @@ func (e *Emulator) runConnect(r *http.Request, c *conn, cc clientClaims, offered
 	if resp == nil {
 		return groups, 0, ""
 	}
+	if c.mq != nil {
+		c.mq.ackProps = resp.MQTTUserProperties
+	}
 	if resp.UserID != nil {
 		c.userID, c.hasUser = *resp.UserID, *resp.UserID != ""
 	}
 	if len(resp.Roles) > 0 {
 		c.roles = append(append([]string(nil), c.roles...), resp.Roles...)
-		c.perms = permissionsFromRoles(c.roles)
 	}
 	for _, g := range resp.Groups {
 		if err := validateGroup(g); err != nil {

@@ -40,9 +40,10 @@ type mqttSession struct {
 
 	// Upstream events ("MQTT CloudEvents" page).
 	sessionID   string
-	physicalID  string       // of the latest network connection
-	connectInfo *MQTTConnect // the connect event's mqtt object
-	refusal     *mqttRefusal // set when the connect handler refused with an MQTT code
+	physicalID  string                    // of the latest network connection
+	connectInfo *MQTTConnect              // the connect event's mqtt object
+	refusal     *mqttRefusal              // set when the connect handler refused with an MQTT code
+	ackProps    []wire.CEMQTTUserProperty // the connect handler's user properties for CONNACK (5.0)
 	lastDisc    *wire.CEMQTTDisconnectPacket
 	byService   bool // the service ended the latest network connection
 }
@@ -78,8 +79,8 @@ func newMQTTSession(cp *mqtt.Connect) *mqttSession {
 
 // eventInfoLocked adds the MQTT parts of a lifecycle event. c.mu is held.
 func (s *mqttSession) eventInfoLocked(info *ConnectionInfo) {
-	info.PhysicalConnectionID, info.SessionID = s.physicalID, s.sessionID
-	info.MQTTDisconnect = &wire.CEMQTTDisconnectedProperties{InitiatedByClient: !s.byService, DisconnectPacket: s.lastDisc}
+	info.MQTT = &MQTTSession{PhysicalConnectionID: s.physicalID, SessionID: s.sessionID,
+		Disconnect: &wire.CEMQTTDisconnectedProperties{InitiatedByClient: !s.byService, DisconnectPacket: s.lastDisc}}
 }
 
 // setConnect takes the connection-level settings of a (re)connect.
@@ -140,7 +141,7 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 		e.mu.Lock()
 		if e.closed {
 			e.mu.Unlock()
-			return nil, false, &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodeServerShuttingDown, "the emulator is shutting down"}
+			return nil, false, refuse(mqtt.ConnRefusedUnavailable, mqtt.CodeServerShuttingDown, "the emulator is shutting down")
 		}
 		h := e.hubLocked(c.hub)
 		old := h.conns[c.id]
@@ -153,12 +154,10 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 			// Another user's session (or a connection of another protocol)
 			// is never taken over.
 			e.mu.Unlock()
-			return nil, false, &mqttRefusal{mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID is in use by another user's connection"}
+			return nil, false, refuse(mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID is in use by another user's connection")
 		}
 		if !cp.CleanStart {
-			for p := range c.perms {
-				old.perms[p] = struct{}{}
-			}
+			old.grants.add(c.grants)
 			for _, g := range groups {
 				e.joinLocked(h, old, g)
 			}
@@ -181,7 +180,7 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 		old.mu.Unlock()
 		e.detach(old)
 	}
-	return nil, false, &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodeServerBusy, "the client ID is being taken over concurrently: retry"}
+	return nil, false, refuse(mqtt.ConnRefusedUnavailable, mqtt.CodeServerBusy, "the client ID is being taken over concurrently: retry")
 }
 
 // mqttStart puts a WebSocket under the session, queues the CONNACK and the
@@ -440,9 +439,7 @@ func (l *mqttLink) publish(pub *mqtt.Publish) bool {
 			return false
 		}
 	}
-	e.mu.RLock()
-	allowed := c.allowedLocked(wire.RoleSendToGroup, pub.Topic)
-	e.mu.RUnlock()
+	allowed := e.permitted(c, wire.RoleSendToGroup, pub.Topic)
 	if !allowed {
 		// Connect doc: publishing needs webpubsub.sendToGroup[.<group>].
 		msg := fmt.Sprintf("no permission to publish to topic %q: the token needs role %s or %s.%s", pub.Topic, wire.RoleSendToGroup, wire.RoleSendToGroup, pub.Topic)
@@ -611,17 +608,24 @@ func (l *mqttLink) subscribe(sub *mqtt.Subscribe) {
 	l.send(&mqtt.Suback{PacketID: sub.PacketID, Codes: codes})
 }
 
+// mqttSubRefused is the SUBACK code of a refused subscription.
+func mqttSubRefused(v5 bool) byte {
+	if v5 {
+		return mqtt.CodeNotAuthorized
+	}
+	return mqtt.SubackFailure311
+}
+
 // join subscribes to a group: topic = group, and subscribing needs
 // webpubsub.joinLeaveGroup[.<group>] (connect doc).
 func (l *mqttLink) join(group string, opts mqttSub) byte {
 	c, e := l.c, l.c.e
-	e.mu.Lock()
+	if !e.lockIfPermitted(c, wire.RoleJoinLeaveGroup, group) {
+		return mqttSubRefused(l.v5())
+	}
 	defer e.mu.Unlock()
-	if c.ended || !c.allowedLocked(wire.RoleJoinLeaveGroup, group) {
-		if l.v5() {
-			return mqtt.CodeNotAuthorized
-		}
-		return mqtt.SubackFailure311
+	if c.ended {
+		return mqttSubRefused(l.v5())
 	}
 	e.joinLocked(e.hubLocked(c.hub), c, group)
 	c.mu.Lock()
@@ -798,9 +802,7 @@ func (s *mqttSession) publishWillLocked(c *conn) {
 	v5 := s.version == mqtt.Version5
 	c.e.background(func() {
 		e := c.e
-		e.mu.RLock()
-		allowed := c.allowedLocked(wire.RoleSendToGroup, w.Topic)
-		e.mu.RUnlock()
+		allowed := e.permitted(c, wire.RoleSendToGroup, w.Topic)
 		if !allowed {
 			e.opts.logger.Info("MQTT will not published: no permission to publish to its topic", "connectionId", c.id, "topic", w.Topic)
 			return

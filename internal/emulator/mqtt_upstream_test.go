@@ -43,8 +43,8 @@ func TestMQTTUpstreamEvents(t *testing.T) {
 
 	user := "banned"
 	c, ack := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{Version: mqtt.Version5, ClientID: "b1", CleanStart: true, HasUsername: true, Username: user})
-	if ack.Code != 0x8A || ack.Props.ReasonString != "you are banned" {
-		t.Errorf("rejected CONNACK %+v, want 0x8A \"you are banned\"", ack)
+	if ack.Code != 0x8A || !contains(ack.Props.ReasonString, "you are banned") {
+		t.Errorf("rejected CONNACK code 0x%02X reason %q, want 0x8A with \"you are banned\"", ack.Code, ack.Props.ReasonString)
 	}
 	c.closed()
 	_, ack = s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{ClientID: "n1", CleanStart: true, HasUsername: true, Username: "nobody"})
