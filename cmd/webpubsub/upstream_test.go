@@ -13,9 +13,9 @@ import (
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/internal/wire"
-	"github.com/webpubsub-go/sdk/webpubsub/wsclient"
 	"github.com/webpubsub-go/sdk/webpubsub"
 	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
+	"github.com/webpubsub-go/sdk/webpubsub/wsclient"
 )
 
 // seenEvent is what the app saw of a user event.
