@@ -12,7 +12,7 @@ FUZZTIME    ?= 20s
 BENCH       ?= .
 BENCHTIME   ?= 1s
 
-.PHONY: interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator soak
+.PHONY: need-git interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator soak
 
 ## check: everything CI checks.
 check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check
@@ -24,8 +24,14 @@ test: check
 generate:
 	$(GO) generate ./...
 
+## need-git: stop at once outside a git checkout: check-generated and
+## fmt-check compare the tree with what git tracks.
+need-git:
+	@test "$$(git -C '$(CURDIR)' rev-parse --show-toplevel 2>/dev/null)" = "$(realpath $(CURDIR))" \
+	  || { echo "make test needs a git checkout of the repository: it compares the regenerated gen/ and the gofmt'ed files with what git tracks, and $(CURDIR) is not the top of a git work tree (a downloaded archive?). Clone it with git, or run 'git init && git add -A' here first." >&2; exit 1; }
+
 ## check-generated: fail when gen/ differs from what api/webpubsub.yaml generates.
-check-generated: generate
+check-generated: need-git generate
 	@git diff --exit-code --stat -- $(GENERATED) \
 	  || { echo "gen/ is stale: api/webpubsub.yaml changed without regenerating. Run 'make generate' and commit gen/." >&2; exit 1; }
 	@new=$$(git ls-files --others --exclude-standard -- $(GENERATED)); \
@@ -36,8 +42,9 @@ tidy-check:
 	$(GO) mod tidy -diff
 
 ## fmt-check: fail when a Go file is not gofmt'ed.
-fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "run gofmt -w on: $$out" >&2; exit 1; }
+fmt-check: need-git
+	@files=$$(git ls-files '*.go'); test -n "$$files" || { echo "fmt-check: git tracks no Go files here" >&2; exit 1; }; \
+	  out=$$(gofmt -l $$files); test -z "$$out" || { echo "run gofmt -w on: $$out" >&2; exit 1; }
 
 vet:
 	$(GO) vet ./...
@@ -45,9 +52,13 @@ vet:
 lint:
 	$(GO) run $(STATICCHECK) ./...
 
-## unit: the tests, with the race detector.
+## unit: the tests, with the race detector, then one line saying whether
+## the interop tests ran or were skipped (and why).
 unit:
-	$(GO) test -race -count=1 ./...
+	@report=$$(mktemp); status=0; \
+	  INTEROP_REPORT=$$report $(GO) test -race -count=1 ./... || status=$$?; \
+	  if test -s $$report; then cat $$report; else echo "interop tests: no report (the interop package did not build or run)"; fi; \
+	  rm -f $$report; exit $$status
 
 cover:
 	$(GO) test -race -covermode=atomic -coverprofile=cover.out ./...
@@ -92,9 +103,12 @@ consumer-check:
 interop:
 	$(GO) test -race -count=1 -v ./interop/
 
-## specdiff: compare api/webpubsub.yaml with the official Swagger document.
+## specdiff: compare api/webpubsub.yaml with the official Swagger document,
+## downloaded to SPEC (see docs/regenerating.md): make specdiff SPEC=path/to/webpubsub.json
+SPEC_URL := https://raw.githubusercontent.com/Azure/azure-rest-api-specs/11aef454358bdd09317981aeed9d0679cfbac173/specification/webpubsub/data-plane/WebPubSub/stable/2024-12-01/webpubsub.json
 specdiff:
-	$(GO) run ./internal/specdiff ../shared/reference/webpubsub-2024-12-01.json
+	@test -n "$(SPEC)" || { echo "make specdiff needs the official Swagger document: download it (for 2024-12-01: curl -fsSLo webpubsub.json $(SPEC_URL)) and run make specdiff SPEC=webpubsub.json; docs/regenerating.md has the details" >&2; exit 2; }
+	$(GO) run ./internal/specdiff '$(SPEC)'
 
 ## demo: start a local Web PubSub service and walk through the SDK (no configuration needed).
 demo: ; $(GO) run ./cmd/webpubsub demo
