@@ -154,7 +154,7 @@ func receive(t *testing.T, c *webpubsubtest.Conn, n int) []got {
 		if m.DataType == "binary" {
 			data = base64.StdEncoding.EncodeToString(m.Data)
 		}
-		out = append(out, got{From: m.From, Group: m.Group, DataType: m.DataType, Data: data})
+		out = append(out, got{From: m.From, Group: m.Group, DataType: string(m.DataType), Data: data})
 	}
 	c.ExpectNoMessage(t, 50*time.Millisecond)
 	return out

@@ -20,7 +20,7 @@ import (
 
 // APIVersion is the REST api-version the client uses unless WithAPIVersion
 // chooses another.
-const APIVersion = wire.APIVersion20241201
+const APIVersion = "2024-12-01"
 
 // SDKVersion is the version of this package, sent in the User-Agent.
 const SDKVersion = "0.1.0"

@@ -16,15 +16,16 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
+	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
 )
 
 // WebSocket subprotocols for WithSubprotocol.
 const (
 	// SubprotocolJSON is json.webpubsub.azure.v1, the default of Connect.
-	SubprotocolJSON = wire.SubprotocolJSON
+	SubprotocolJSON = "json.webpubsub.azure.v1"
 	// SubprotocolReliableJSON is json.reliable.webpubsub.azure.v1: messages
 	// carry sequence ids, which the Conn acknowledges.
-	SubprotocolReliableJSON = wire.SubprotocolJSONReliable
+	SubprotocolReliableJSON = "json.reliable.webpubsub.azure.v1"
 	// SubprotocolNone makes a simple WebSocket client that receives raw
 	// payloads and can only send events (raw frames).
 	SubprotocolNone = ""
@@ -76,8 +77,8 @@ type Message struct {
 	// FromUserID is the user that published a group message from a client;
 	// empty for messages sent over the REST API.
 	FromUserID string
-	// DataType is "json", "text" or "binary".
-	DataType string
+	// DataType is how Data was sent: DataJSON, DataText or DataBinary.
+	DataType eventhandler.DataType
 	// Data is the payload: JSON text, UTF-8 text or the binary bytes
 	// (decoded from base64).
 	Data []byte
@@ -124,7 +125,10 @@ func Binary(b []byte) Payload {
 // AckError is a failed acknowledgement from the service, e.g. Forbidden
 // when the client lacks the permission to join a group.
 type AckError struct {
-	Name    string // Forbidden, BadRequest, InternalServerError, ...
+	// Name is the error's name: Forbidden, BadRequest,
+	// InternalServerError, ...
+	Name string
+	// Message is the service's description of the error.
 	Message string
 }
 
@@ -346,7 +350,7 @@ func (c *Conn) handle(b []byte) {
 			}
 			_ = c.write(context.Background(), map[string]any{"type": wire.TypeSequenceAck, "sequenceId": m.SequenceID})
 		}
-		msg := Message{From: m.From, Group: m.Group, FromUserID: m.FromUserID, DataType: m.DataType, SequenceID: m.SequenceID}
+		msg := Message{From: m.From, Group: m.Group, FromUserID: m.FromUserID, DataType: eventhandler.DataType(m.DataType), SequenceID: m.SequenceID}
 		switch m.DataType {
 		case wire.DataTypeText:
 			var s string

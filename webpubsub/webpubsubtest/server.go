@@ -32,11 +32,13 @@ import (
 	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/internal/wire"
 	"github.com/webpubsub-go/sdk/webpubsub"
+	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
 )
 
 // DefaultAccessKey is the access key of a Server started without
-// WithAccessKey. It is a well-known test value, not a secret.
-const DefaultAccessKey = emulator.DefaultAccessKey
+// WithAccessKey. It is a well-known test value, not a secret: the key of
+// the official Web PubSub emulator.
+const DefaultAccessKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 
 type config struct {
 	key            string
@@ -72,9 +74,12 @@ func WithReliableBufferLimit(messages int) Option {
 
 // Request is one HTTP request the server received, as recorded by Requests.
 type Request struct {
+	// Method is the HTTP method, e.g. POST.
 	Method string
-	Path   string // unescaped path, e.g. /api/hubs/chat/groups/a b/:send
-	Query  url.Values
+	// Path is the unescaped path, e.g. /api/hubs/chat/groups/a b/:send.
+	Path string
+	// Query is the request's query, access tokens included: do not log it.
+	Query url.Values
 	// Operation is the REST operation name (for example "SendToGroup",
 	// "AddUserToGroup"), "Connect" for a WebSocket client, or "" for an
 	// unknown route.
@@ -178,17 +183,16 @@ func (s *Server) ConnectionString() string {
 // HTTPClient returns an *http.Client that reaches the server.
 func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
-// NewClient returns a client for hub that talks to the server. opts are
-// applied after the server's own (an HTTP client for the server).
-func (s *Server) NewClient(hub string, opts ...webpubsub.Option) (*webpubsub.Client, error) {
-	all := append([]webpubsub.Option{webpubsub.WithHTTPClient(s.srv.Client())}, opts...)
-	return webpubsub.NewClientFromConnectionString(s.ConnectionString(), hub, all...)
-}
-
-// Client is NewClient that fails the test on error.
+// Client returns a client for hub that talks to the server, or fails the
+// test when hub or opts are invalid. opts are applied after the server's
+// own (an HTTP client for the server). Outside a test (with Start), build
+// one from ConnectionString and HTTPClient:
+//
+//	webpubsub.NewClientFromConnectionString(srv.ConnectionString(), hub, webpubsub.WithHTTPClient(srv.HTTPClient()))
 func (s *Server) Client(t testing.TB, hub string, opts ...webpubsub.Option) *webpubsub.Client {
 	t.Helper()
-	c, err := s.NewClient(hub, opts...)
+	all := append([]webpubsub.Option{webpubsub.WithHTTPClient(s.srv.Client())}, opts...)
+	c, err := webpubsub.NewClientFromConnectionString(s.ConnectionString(), hub, all...)
 	if err != nil {
 		t.Fatalf("webpubsubtest: client for hub %q: %v", hub, err)
 	}
@@ -211,12 +215,19 @@ func (s *Server) Requests() []Request {
 // json subprotocol client (acknowledged with success) or a frame of a
 // simple WebSocket client (Name "message").
 type Event struct {
-	Hub          string
+	// Hub is the hub of the client that sent the event.
+	Hub string
+	// ConnectionID is the id of the client's connection.
 	ConnectionID string
-	UserID       string
-	Name         string
-	DataType     string // "json", "text" or "binary"
-	Data         []byte
+	// UserID is the client's user id; empty for an anonymous client.
+	UserID string
+	// Name is the event name; "message" for a simple WebSocket client.
+	Name string
+	// DataType is how Data is encoded: DataJSON, DataText or DataBinary.
+	DataType eventhandler.DataType
+	// Data is the event's payload as the client sent it (binary data
+	// decoded from base64).
+	Data []byte
 }
 
 // Events returns the client events received so far, oldest first.
@@ -235,7 +246,7 @@ func (s *Server) recordEvent(_ context.Context, ev emulator.Event) (*emulator.Pa
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.events = append(s.events, Event{Hub: ev.Hub, ConnectionID: ev.ConnectionID, UserID: ev.UserID, Name: ev.Name,
-		DataType: ev.Payload.DataType, Data: slices.Clone(ev.Payload.Data)})
+		DataType: eventhandler.DataType(ev.Payload.DataType), Data: slices.Clone(ev.Payload.Data)})
 	return nil, nil
 }
 
