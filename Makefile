@@ -12,10 +12,10 @@ FUZZTIME    ?= 20s
 BENCH       ?= .
 BENCHTIME   ?= 1s
 
-.PHONY: need-git interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator soak
+.PHONY: need-git makefile-selfcheck go-floor interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator soak
 
-## check: everything CI checks.
-check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check
+## check: everything CI checks (CI adds go-floor, see .ci/run).
+check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check makefile-selfcheck
 
 ## test: the README's test command; the same as check.
 test: check
@@ -93,6 +93,19 @@ fuzz:
 ## fuzz-smoke: the fuzz targets' seed corpora only.
 fuzz-smoke:
 	$(GO) test -count=1 -run='^Fuzz' ./...
+
+## makefile-selfcheck: make test in a copy without .git and make specdiff
+## without SPEC stop with a message that says what to do.
+makefile-selfcheck:
+	bash .ci/makefile-selfcheck.sh
+
+## go-floor: build and test the public packages with the Go version of
+## go.mod's go line, so that the floor it promises stays true (GOTOOLCHAIN
+## fetches that toolchain through the module proxy; CI runs it).
+GO_FLOOR := $(shell sed -n 's/^go //p' go.mod)
+go-floor:
+	GOTOOLCHAIN=go$(GO_FLOOR) $(GO) version
+	GOTOOLCHAIN=go$(GO_FLOOR) $(GO) test -count=1 ./webpubsub/...
 
 ## consumer-check: a module that imports only ./webpubsub gets none of our tools.
 consumer-check:
