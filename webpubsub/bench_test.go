@@ -12,7 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/tracing/azotel"
 	"github.com/golang-jwt/jwt/v5"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 )
 
 // The benchmarks here compare the client with the limit it is held to: a
@@ -257,5 +259,18 @@ func BenchmarkSendToAllNoNetwork(b *testing.B) {
 	b.Run("impl=bare", func(b *testing.B) {
 		b.ReportAllocs()
 		inFlight(b, 1, bareSender(hc, "http://127.0.0.1:8080", payload))
+	})
+	// Tracing on: OpenTelemetry through azotel, every span sampled and
+	// ended, none exported.
+	b.Run("impl=sdk-tracing", func(b *testing.B) {
+		tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample()))
+		defer func() { _ = tp.Shutdown(context.Background()) }()
+		c, err := NewClientFromConnectionString("Endpoint=http://127.0.0.1:8080;AccessKey="+testKey, "chat", WithHTTPClient(hc),
+			WithTracingProvider(azotel.NewTracingProvider(tp, nil)))
+		if err != nil {
+			b.Fatal(err)
+		}
+		b.ReportAllocs()
+		inFlight(b, 1, func() error { return c.SendToAll(ctx, RawJSON(payload), nil) })
 	})
 }

@@ -53,11 +53,13 @@ func (c ConnectionString) Format(f fmt.State, verb rune) {
 // trailing ";") are skipped. A segment without "=", a key given twice, a
 // missing or empty required key, an endpoint that is not an absolute http or
 // https URL, and a bad port are errors wrapping ErrInvalidArgument. Errors
-// never contain the access key.
+// never quote any value of the string (a key pasted into the wrong field
+// would otherwise be shown): they name the segment or field and say what
+// is wrong with it.
 func ParseConnectionString(s string) (ConnectionString, error) {
 	var cs ConnectionString
 	var port string
-	seen := make(map[string]bool, 4)
+	seen := make(map[string]int, 4)
 	for i, seg := range strings.Split(s, ";") {
 		if strings.TrimSpace(seg) == "" {
 			continue
@@ -67,10 +69,10 @@ func ParseConnectionString(s string) (ConnectionString, error) {
 		if !ok || key == "" {
 			return ConnectionString{}, invalidArg("connection string: segment %d is not Key=Value (use Endpoint=...;AccessKey=...;)", i+1)
 		}
-		if seen[key] {
-			return ConnectionString{}, invalidArg("connection string: key %q appears more than once", strings.TrimSpace(k))
+		if first, dup := seen[key]; dup {
+			return ConnectionString{}, invalidArg("connection string: segment %d repeats the key of segment %d (%s); give each key once", i+1, first, knownKeyName(key))
 		}
-		seen[key] = true
+		seen[key] = i + 1
 		v = strings.TrimSpace(v)
 		switch key {
 		case "endpoint":
@@ -89,54 +91,92 @@ func ParseConnectionString(s string) (ConnectionString, error) {
 	if cs.AccessKey == "" {
 		return ConnectionString{}, invalidArg("connection string: AccessKey is missing or empty")
 	}
-	ep, err := normalizeEndpoint(cs.Endpoint, port)
+	ep, err := normalizeEndpoint(cs.Endpoint, port, "Endpoint")
 	if err != nil {
-		var ia *invalidArgError
-		if errors.As(err, &ia) { // one prefix, like the other connection string errors
-			return ConnectionString{}, invalidArg("connection string: %s", ia.msg)
-		}
-		return ConnectionString{}, fmt.Errorf("connection string: %w", err)
+		return ConnectionString{}, invalidArg("connection string: %s", err.(*invalidArgError).msg)
 	}
 	cs.Endpoint = ep
 	return cs, nil
 }
 
+// knownKeyName names a connection-string key without quoting the string:
+// the canonical spelling of a key this package reads, else "an unknown key".
+func knownKeyName(lower string) string {
+	switch lower {
+	case "endpoint":
+		return "Endpoint"
+	case "accesskey":
+		return "AccessKey"
+	case "version":
+		return "Version"
+	case "port":
+		return "Port"
+	}
+	return "an unknown key"
+}
+
 // normalizeEndpoint checks that endpoint is an absolute http(s) URL without
 // query, fragment or user info, applies port if not empty, and returns it
-// without a trailing slash.
-func normalizeEndpoint(endpoint, port string) (string, error) {
+// without a trailing slash. Its errors (*invalidArgError) call the value
+// name and never quote it, nor pass on url.Parse's errors, which do: a
+// caller may have pasted a key or a whole connection string.
+func normalizeEndpoint(endpoint, port, name string) (string, error) {
+	const example = "; it must be an absolute http:// or https:// URL, e.g. https://<name>.webpubsub.azure.com"
+	scheme, rest, ok := strings.Cut(endpoint, "://")
+	if !ok {
+		return "", invalidArg("%s has no scheme%s", name, example)
+	}
+	if scheme = strings.ToLower(scheme); scheme != "http" && scheme != "https" {
+		return "", invalidArg("%s has a scheme other than http or https%s", name, example)
+	}
+	authority := rest
+	if i := strings.IndexAny(rest, "/?#"); i >= 0 {
+		authority = rest[:i]
+	}
+	if strings.Contains(authority, "@") {
+		return "", invalidArg("%s must not contain user info", name)
+	}
 	u, err := url.Parse(endpoint)
-	if err != nil || u.Host == "" || (u.Scheme != "http" && u.Scheme != "https") {
-		return "", invalidArg("endpoint %q must be an absolute http:// or https:// URL, e.g. https://<name>.webpubsub.azure.com", redactUserinfo(endpoint))
+	if err != nil {
+		return "", invalidArg("%s is not a valid URL: %s", name, describeURLError(err))
 	}
-	if u.User != nil {
-		return "", invalidArg("endpoint must not contain user info")
+	if u.Host == "" || u.Hostname() == "" {
+		return "", invalidArg("%s has no host%s", name, example)
 	}
-	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" {
-		return "", invalidArg("endpoint %q must not have a query or fragment", urlWithoutQuery(endpoint))
+	if u.RawQuery != "" || u.ForceQuery || u.Fragment != "" || strings.ContainsAny(rest, "?#") {
+		return "", invalidArg("%s must not have a query or fragment", name)
 	}
 	if port != "" {
 		n, err := strconv.Atoi(port)
 		if err != nil || n < 1 || n > 65535 {
-			return "", invalidArg("Port %q must be a number from 1 to 65535", port)
+			return "", invalidArg("Port must be a number from 1 to 65535")
 		}
 		u.Host = net.JoinHostPort(u.Hostname(), port)
 	} else if p := u.Port(); p != "" {
 		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
-			return "", invalidArg("endpoint port %q must be a number from 1 to 65535", p)
+			return "", invalidArg("%s's port must be a number from 1 to 65535", name)
 		}
 	}
-	u.Scheme = strings.ToLower(u.Scheme)
+	u.Scheme = scheme
 	u.Path = strings.TrimRight(u.Path, "/")
 	u.RawPath = strings.TrimRight(u.RawPath, "/")
 	return u.String(), nil
 }
 
-// redactUserinfo keeps a malformed endpoint readable without leaking any
-// user:password part.
-func redactUserinfo(s string) string {
-	if i := strings.Index(s, "@"); i >= 0 {
-		return "[REDACTED]" + s[i:]
+// describeURLError says what kind of error url.Parse found, without its
+// text (which quotes the input).
+func describeURLError(err error) string {
+	var esc url.EscapeError
+	var host url.InvalidHostError
+	switch {
+	case errors.As(err, &esc):
+		return "it contains an invalid %-escape (write a literal % as %25)"
+	case errors.As(err, &host):
+		return "its host contains a character not allowed in a host name"
+	case strings.Contains(err.Error(), "invalid port"):
+		return "its port must be a number from 1 to 65535"
+	case strings.Contains(err.Error(), "missing ']'") || strings.Contains(err.Error(), "IPv6"):
+		return "its host is not a valid IPv6 literal in brackets"
 	}
-	return s
+	return "check its host, port and %-escapes"
 }

@@ -3,6 +3,7 @@ package webpubsub
 import (
 	"errors"
 	"fmt"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -37,24 +38,42 @@ func TestParseConnectionString(t *testing.T) {
 }
 
 func TestParseConnectionStringErrors(t *testing.T) {
-	const secret = "S3cretKeyValue"
+	// The secret has the characters that need escaping in URLs.
+	const secret = "S3cretKey+Value/xyz="
 	tests := []struct{ in, wantMsg string }{
 		{"", "Endpoint is missing"},
 		{"AccessKey=" + secret, "Endpoint is missing"},
 		{"Endpoint=https://x.com", "AccessKey is missing"},
 		{"Endpoint=https://x.com;AccessKey=", "AccessKey is missing"},
 		{"Endpoint=https://x.com;AccessKey=" + secret + ";garbage", "segment 3 is not Key=Value"},
+		{"Endpoint=https://x.com;AccessKey=" + secret + ";S3cretNoEquals", "segment 3 is not Key=Value"},
 		{"Endpoint=https://x.com;AccessKey=" + secret + ";=v", "segment 3 is not Key=Value"},
-		{"Endpoint=https://x.com;AccessKey=" + secret + ";accesskey=other", `key "accesskey" appears more than once`},
-		{"Endpoint=https://x.com;endpoint=https://y.com;AccessKey=" + secret, "appears more than once"},
-		{"Endpoint=x.com;AccessKey=" + secret, "absolute http:// or https:// URL"},
-		{"Endpoint=ftp://x.com;AccessKey=" + secret, "absolute http:// or https:// URL"},
+		{"Endpoint=https://x.com;AccessKey=" + secret + ";accesskey=other", "segment 3 repeats the key of segment 2 (AccessKey)"},
+		{"Endpoint=https://x.com;endpoint=https://y.com;AccessKey=" + secret, "segment 2 repeats the key of segment 1 (Endpoint)"},
+		{"Endpoint=https://x.com;AccessKey=k;" + secret + "=1;" + secret + "=2", "(an unknown key)"},
+		{"Endpoint=x.com;AccessKey=" + secret, "Endpoint has no scheme"},
+		{"Endpoint=ftp://x.com;AccessKey=" + secret, "scheme other than http or https"},
 		{"Endpoint=https://x.com;Port=0;AccessKey=" + secret, "from 1 to 65535"},
 		{"Endpoint=https://x.com;Port=65536;AccessKey=" + secret, "from 1 to 65535"},
 		{"Endpoint=https://x.com;Port=abc;AccessKey=" + secret, "from 1 to 65535"},
 		{"Endpoint=https://x.com:99999;AccessKey=" + secret, "from 1 to 65535"},
 		{"Endpoint=https://x.com/?a=b;AccessKey=" + secret, "query or fragment"},
 		{"Endpoint=https://u:pw@x.com;AccessKey=" + secret, "user info"},
+		{"Endpoint=https://S3cretKeyValue@x.com;AccessKey=" + secret, "user info"},
+		// Issue 12, defect 7: a key pasted into the wrong field.
+		{"Endpoint=" + secret + ";AccessKey=" + secret, "Endpoint has no scheme"},
+		{"Endpoint=ftp://" + secret + ";AccessKey=" + secret, "scheme other than http or https"},
+		{"Endpoint=" + secret + "://x.com;AccessKey=" + secret, "scheme other than http or https"},
+		{"Endpoint=https://x.com;Port=" + secret + ";AccessKey=" + secret, "Port must be a number"},
+		{"Endpoint=https://myhost:" + secret + ";AccessKey=" + secret, "port must be a number"},
+		{"Endpoint=https://myhost/" + secret + "?q=1;AccessKey=" + secret, "query or fragment"},
+		{"Endpoint=https://myhost/" + secret + "#f;AccessKey=" + secret, "query or fragment"},
+		{"Endpoint=https://myhost/%zz" + secret + ";AccessKey=" + secret, "invalid %-escape"},
+		{"Endpoint=https://[" + secret + "];AccessKey=" + secret, "Endpoint is not a valid URL"},
+		{"Endpoint=https://[" + secret + ";AccessKey=" + secret, "Endpoint is not a valid URL"},
+		{"Endpoint=https://my host" + secret + ";AccessKey=" + secret, "Endpoint is not a valid URL"},
+		{"Endpoint=https://;AccessKey=" + secret, "Endpoint has no host"},
+		{"Endpoint=https://:443;AccessKey=" + secret, "Endpoint has no host"},
 	}
 	for _, tt := range tests {
 		_, err := ParseConnectionString(tt.in)
@@ -71,8 +90,22 @@ func TestParseConnectionStringErrors(t *testing.T) {
 		if !strings.HasPrefix(err.Error(), "webpubsub: invalid argument: connection string: ") {
 			t.Errorf("%q: error %q does not start with the one prefix of connection string errors", tt.in, err)
 		}
-		if strings.Contains(err.Error(), secret) || strings.Contains(err.Error(), "pw") {
-			t.Errorf("%q: error reveals a secret: %v", tt.in, err)
+		for _, part := range []string{secret, "S3cret", "pw", "%zz", url.QueryEscape(secret), "x.com", "myhost"} {
+			if strings.Contains(fmt.Sprintf("%v|%+v|%#v", err, err, err), part) {
+				t.Errorf("%q: error quotes a value (%q): %v", tt.in, part, err)
+			}
+		}
+		// The same value as an endpoint of the constructors.
+		if ep, ok := strings.CutPrefix(strings.Split(tt.in, ";")[0], "Endpoint="); ok {
+			key, _ := NewKeyCredential(secret)
+			_, err1 := NewClientWithKey(ep, "hub", key)
+			_, err2 := NewClient(ep, "hub", &fakeCredential{})
+			_, err3 := NewClientWithKey("https://x.com", "hub", key, WithReverseProxy(ep))
+			for _, err := range []error{err1, err2, err3} {
+				if err != nil && strings.Contains(fmt.Sprintf("%v|%+v|%#v", err, err, err), "S3cret") {
+					t.Errorf("%q: constructor error quotes the value: %v", ep, err)
+				}
+			}
 		}
 	}
 }

@@ -175,7 +175,7 @@ func (c *Client) ListConnectionsInGroup(ctx context.Context, group string, opts 
 				return
 			}
 			if seen[next.String()] {
-				fail(&transportError{op: op, method: http.MethodGet, url: urlWithoutQuery(next.String()), err: errLoopingNextLink})
+				fail(newTransportError(op, http.MethodGet, next.String(), req.Header.Get(wire.HeaderClientRequestID), errLoopingNextLink, nil))
 				return
 			}
 			seen[next.String()] = true
@@ -215,11 +215,11 @@ func (c *Client) fetchPage(ctx context.Context, op string, req *http.Request) (*
 					continue
 				}
 			}
-			return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(req.URL.String()), err: errorString("reading the page: " + unwrapURLError(err).Error())}
+			return nil, newTransportError(op, req.Method, req.URL.String(), req.Header.Get(wire.HeaderClientRequestID), errorString("reading the page: "+unwrapURLError(err).Error()), c.pipe.auth.secrets())
 		}
 		var page gen.GroupMemberPagedValues
 		if err := json.Unmarshal(body, &page); err != nil {
-			return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(req.URL.String()), err: errorString("decoding the page: " + err.Error())}
+			return nil, newTransportError(op, req.Method, req.URL.String(), req.Header.Get(wire.HeaderClientRequestID), errorString("decoding the page: "+err.Error()), c.pipe.auth.secrets())
 		}
 		return &page, nil
 	}
@@ -232,7 +232,7 @@ func (c *Client) fetchPage(ctx context.Context, op string, req *http.Request) (*
 func (c *Client) nextPageURL(first *url.URL, link string) (*url.URL, error) {
 	l, err := first.Parse(link)
 	if err != nil {
-		return nil, &transportError{op: "ListConnectionsInGroup", method: http.MethodGet, url: urlWithoutQuery(first.String()), err: errorString("the service returned an invalid nextLink")}
+		return nil, newTransportError("ListConnectionsInGroup", http.MethodGet, first.String(), "", errorString("the service returned an invalid nextLink"), nil)
 	}
 	var next url.URL
 	if l.Scheme == first.Scheme && l.Host == first.Host {

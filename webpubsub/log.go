@@ -36,9 +36,9 @@ func redactURL(u *url.URL) string {
 	return redactTokens(c.String())
 }
 
-// logTry records one try: operation, method, redacted URL, status or error,
-// duration and attempt number. It never logs headers or bodies.
-func (p *pipeline) logTry(ctx context.Context, op, method string, u *url.URL, status int, err error, d time.Duration, attempt int, retryIn time.Duration) {
+// logTry records one try: operation, method, redacted URL, client request
+// id, status or error, duration and attempt number. It never logs headers or bodies.
+func (p *pipeline) logTry(ctx context.Context, op, method string, u *url.URL, requestID string, status int, err error, d time.Duration, attempt int, retryIn time.Duration) {
 	if p.logger == nil {
 		return
 	}
@@ -49,16 +49,17 @@ func (p *pipeline) logTry(ctx context.Context, op, method string, u *url.URL, st
 	if !p.logger.Enabled(ctx, level) {
 		return
 	}
-	attrs := make([]slog.Attr, 0, 8)
+	attrs := make([]slog.Attr, 0, 9)
 	attrs = append(attrs,
 		slog.String("operation", op),
 		slog.String("method", method),
 		slog.String("url", redactURL(u)),
+		slog.String("client_request_id", requestID),
 		slog.Int("attempt", attempt),
 		slog.Duration("duration", d),
 	)
 	if err != nil {
-		attrs = append(attrs, slog.String("error", redactTokens(err.Error())))
+		attrs = append(attrs, slog.String("error", redact(err.Error(), p.auth.secrets())))
 	} else {
 		attrs = append(attrs, slog.Int("status", status))
 	}

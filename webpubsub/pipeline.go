@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
+
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
@@ -19,8 +21,9 @@ import (
 type pipeline struct {
 	http      *http.Client
 	auth      authorizer
-	retry     RetryOptions // resolved
-	logger    *slog.Logger // nil: no logging
+	retry     RetryOptions   // resolved
+	logger    *slog.Logger   // nil: no logging
+	tracer    tracing.Tracer // zero: no spans
 	userAgent string
 	uaValue   []string // {userAgent}, shared read-only by every request
 	// proxyURL is the reverse proxy's base URL, nil if none; serviceURL
@@ -40,6 +43,24 @@ var errBodyNotReplayable = errors.New("webpubsub: the message body is a non-seek
 // context.Canceled); statuses are left to the caller.
 func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.Response, error) {
 	aud := req.URL.String()
+	rid, err := requestIDFor(ctx)
+	if err != nil {
+		return nil, err
+	}
+	req.Header[wire.HeaderClientRequestID] = []string{rid} // canonical key; every try is a clone or shares it
+	if !p.tracer.Enabled() {
+		resp, _, err := p.send(ctx, op, req, aud, rid, tracing.Span{}, false)
+		return resp, err
+	}
+	ctx, span := p.startSpan(ctx, op, req, rid)
+	resp, attempts, err := p.send(ctx, op, req, aud, rid, span, true)
+	endSpan(span, req.Method, attempts, resp, err)
+	return resp, err
+}
+
+// send runs the tries of one request; it returns the number of tries.
+// With traced, each try is an event on span.
+func (p *pipeline) send(ctx context.Context, op string, req *http.Request, aud, rid string, span tracing.Span, traced bool) (*http.Response, int, error) {
 	target := req.URL
 	if p.proxyURL != nil {
 		target = p.proxied(req.URL)
@@ -55,14 +76,14 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 			if req.GetBody != nil {
 				body, err := req.GetBody()
 				if err != nil {
-					return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
+					return nil, attempt, newTransportError(op, req.Method, aud, rid, err, nil)
 				}
 				try.Body = body
 			}
 		}
 		try.Header[wire.HeaderUserAgent] = p.uaValue // canonical key; avoids a per-try allocation
 		if err := p.auth.authorize(ctx, try.Header, aud); err != nil {
-			return nil, err
+			return nil, attempt, err
 		}
 		if target != req.URL {
 			try.URL = target
@@ -91,7 +112,10 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 		if resp != nil {
 			status = resp.StatusCode
 		}
-		p.logTry(ctx, op, req.Method, req.URL, status, err, elapsed, attempt, wait)
+		p.logTry(ctx, op, req.Method, req.URL, rid, status, err, elapsed, attempt, wait)
+		if traced {
+			traceTry(span, attempt, status, err, wait.Seconds())
+		}
 
 		if !retry {
 			if err != nil {
@@ -99,15 +123,15 @@ func (p *pipeline) do(ctx context.Context, op string, req *http.Request) (*http.
 				if bodyBlocked {
 					err = errors.Join(err, errBodyNotReplayable)
 				}
-				return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
+				return nil, attempt, newTransportError(op, req.Method, aud, rid, err, p.auth.secrets())
 			}
-			return resp, nil
+			return resp, attempt, nil
 		}
 		if resp != nil {
 			discard(resp)
 		}
 		if err := p.sleep(ctx, wait); err != nil {
-			return nil, &transportError{op: op, method: req.Method, url: urlWithoutQuery(aud), err: err}
+			return nil, attempt, newTransportError(op, req.Method, aud, rid, err, nil)
 		}
 	}
 }

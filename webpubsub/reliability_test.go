@@ -510,28 +510,46 @@ func TestKeyRotationUnderLoad(t *testing.T) {
 	var sent, failed atomic.Int32
 	var wg sync.WaitGroup
 	rotated := make(chan struct{})
+	var rotateOnce sync.Once
+	rotate := func() { rotateOnce.Do(func() { close(rotated) }) }
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	defer func() { rotate(); wg.Wait() }() // no sender is left waiting when the test fails early
 	for g := range senders {
 		wg.Go(func() {
 			for i := range perSender {
 				if i == perSender/2 {
 					<-rotated
 				}
-				if err := c.SendToUser(context.Background(), fmt.Sprintf("user-%d", g), webpubsub.Text("x"), nil); err != nil {
-					failed.Add(1)
-					t.Errorf("sender %d, send %d: %v", g, i, err)
+				if failed.Load() > 0 { // one failure says it all; stop the load
+					return
+				}
+				if err := c.SendToUser(ctx, fmt.Sprintf("user-%d", g), webpubsub.Text("x"), nil); err != nil {
+					if failed.Add(1) <= 3 {
+						t.Errorf("sender %d, send %d: %v", g, i, err)
+					}
 					return
 				}
 				sent.Add(1)
 			}
 		})
 	}
+	// Rotate once a quarter of the sends went through; stop waiting as soon
+	// as a send fails (then the quarter may never come) or at the deadline.
 	for sent.Load() < senders*perSender/4 {
-		time.Sleep(time.Millisecond)
+		if failed.Load() > 0 {
+			t.Fatalf("%d sends failed before the rotation (%d sent)", failed.Load(), sent.Load())
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("%d of %d sends before the rotation went through in 30s", sent.Load(), senders*perSender/4)
+		case <-time.After(time.Millisecond):
+		}
 	}
 	if err := key.Update(newKey); err != nil {
 		t.Fatal(err)
 	}
-	close(rotated)
+	rotate()
 	wg.Wait()
 	if sent.Load() != senders*perSender || failed.Load() != 0 {
 		t.Errorf("%d sent, %d failed", sent.Load(), failed.Load())

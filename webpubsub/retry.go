@@ -94,6 +94,10 @@ func (o *RetryOptions) shouldRetryStatus(resp *http.Response, idempotent bool) b
 
 // shouldRetryError decides whether a transport error is retried.
 func (o *RetryOptions) shouldRetryError(err error, idempotent bool) bool {
+	var re *redirectError
+	if errors.As(err, &re) {
+		return false // the same redirect again
+	}
 	return idempotent || o.RetryNonIdempotent || notSent(err)
 }
 

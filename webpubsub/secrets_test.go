@@ -5,12 +5,15 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 
 	"github.com/webpubsub-go/sdk/internal/faultproxy"
 	"github.com/webpubsub-go/sdk/webpubsub"
@@ -95,6 +98,15 @@ func TestSecretsNeverShown(t *testing.T) {
 	errs = append(errs, err)
 	_, err = webpubsub.NewClientFromConnectionString("Endpoint=ftp://x;AccessKey="+key, "hub")
 	errs = append(errs, err)
+	for _, bad := range []string{ // issue 12, defect 7: the key in the wrong field
+		"Endpoint=" + key + ";AccessKey=" + key, "Endpoint=ftp://" + key + ";AccessKey=" + key,
+		"Endpoint=https://h;Port=" + key + ";AccessKey=" + key, "Endpoint=https://h:" + key + ";AccessKey=" + key,
+		"Endpoint=https://h/" + key + "?q=1;AccessKey=" + key, "Endpoint=https://h/%zz" + key + ";AccessKey=" + key,
+		"Endpoint=https://[" + key + "];AccessKey=" + key, key,
+	} {
+		_, err = webpubsub.NewClientFromConnectionString(bad, "hub")
+		errs = append(errs, err)
+	}
 
 	tok, err := jsonClient.ClientAccessToken(ctx, &webpubsub.TokenOptions{UserID: "u"})
 	if err != nil {
@@ -114,6 +126,12 @@ func TestSecretsNeverShown(t *testing.T) {
 		var re *webpubsub.ResponseError
 		if errors.As(err, &re) {
 			texts = append(texts, re.Message, fmt.Sprintf("%+v", *re))
+			var az *azcore.ResponseError
+			if !errors.As(err, &az) {
+				t.Fatalf("%v: errors.As into *azcore.ResponseError failed", err)
+			}
+			body, _ := io.ReadAll(az.RawResponse.Body)
+			texts = append(texts, az.Error(), fmt.Sprintf("%+v|%#v|%v|%v", *az, az.RawResponse.Header, az.RawResponse.Request.URL, az.RawResponse.Request.Header), string(body))
 		}
 	}
 	for _, v := range []any{jsonClient, jsonClient.Group("g"), tok, &tok, parsed, &parsed, cred, []any{tok, parsed, cred}} {

@@ -259,7 +259,7 @@ func (c *Client) generateClientToken(ctx context.Context, o *TokenOptions, clien
 	defer discard(resp)
 	var body gen.ClientTokenResponse
 	if err := json.NewDecoder(io.LimitReader(resp.Body, maxErrorBody*4)).Decode(&body); err != nil || body.Token == nil || *body.Token == "" {
-		return "", time.Time{}, &transportError{op: op, method: req.Method, url: urlWithoutQuery(req.URL.String()), err: errorString("the service's response holds no token")}
+		return "", time.Time{}, newTransportError(op, req.Method, req.URL.String(), req.Header.Get(wire.HeaderClientRequestID), errorString("the service's response holds no token"), nil)
 	}
 	tok := strings.TrimSpace(*body.Token)
 	exp := start.Add(time.Duration(minutes) * time.Minute)

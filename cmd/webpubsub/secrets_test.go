@@ -33,6 +33,28 @@ func TestStderrNeverShowsSecrets(t *testing.T) {
 		{env, []string{"send", "all", "--ttl", "1ms", "hi"}},
 		{env, []string{"connection", "exists", rs.connStr}},
 	}
+	// Issue 12, defect 7: a key in the wrong field of the connection
+	// string, from the environment and from the flag.
+	for _, bad := range []string{
+		"Endpoint=" + key + ";AccessKey=" + key,
+		"Endpoint=ftp://" + key + ";AccessKey=" + key,
+		"Endpoint=http://127.0.0.1:1;Port=" + key + ";AccessKey=" + key,
+		"Endpoint=https://myhost:" + key + ";AccessKey=" + key,
+		"Endpoint=https://myhost/" + key + "?q=1;AccessKey=" + key,
+		"Endpoint=https://myhost/%zz" + key + ";AccessKey=" + key,
+		"Endpoint=https://[" + key + "];AccessKey=" + key,
+		key,
+	} {
+		runs = append(runs,
+			struct {
+				env  func(string) string
+				args []string
+			}{envMap(map[string]string{envConnectionString: bad, envHub: testHub}), []string{"send", "all", "hi"}},
+			struct {
+				env  func(string) string
+				args []string
+			}{envMap(map[string]string{envHub: testHub}), []string{"--connection-string", bad, "health"}})
+	}
 	var stderr strings.Builder
 	for _, r := range runs {
 		res := runCLI(t, r.env, "", append([]string{"--log-level", "debug"}, r.args...)...)

@@ -20,7 +20,7 @@ import=${CONSUMER_IMPORT:-$module/webpubsub}
 max_go=1.25
 
 # Module paths a consumer must never require, as one extended regex.
-forbidden='github\.com/oapi-codegen/oapi-codegen|kin-openapi|gorilla|speakeasy|golang\.org/x/tools|honnef\.co|staticcheck|go-cmp|yaml'
+forbidden='github\.com/oapi-codegen/oapi-codegen|kin-openapi|gorilla|speakeasy|golang\.org/x/tools|honnef\.co|staticcheck|go-cmp|yaml|opentelemetry|azotel'
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/consumercheck.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT

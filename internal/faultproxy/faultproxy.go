@@ -178,6 +178,22 @@ func (p *Proxy) Accept() error {
 	return nil
 }
 
+// Break resets every open connection (TCP RST to both sides), as a
+// network failure would, and returns how many it reset. New connections
+// are accepted as before.
+func (p *Proxy) Break() int {
+	p.mu.Lock()
+	conns := make([]net.Conn, 0, len(p.conns))
+	for c := range p.conns {
+		conns = append(conns, c)
+	}
+	p.mu.Unlock()
+	for _, c := range conns {
+		reset(c)
+	}
+	return len(conns)
+}
+
 // Close stops the proxy and ends every connection.
 func (p *Proxy) Close() error {
 	p.mu.Lock()

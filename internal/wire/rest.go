@@ -38,4 +38,9 @@ const (
 	HeaderRetryAfter    = "Retry-After"
 	HeaderUserAgent     = "User-Agent"
 	HeaderContentType   = "Content-Type"
+	// HeaderClientRequestID is the id a client gives one operation, the
+	// same on every try, for correlating with the service's logs.
+	HeaderClientRequestID = "X-Ms-Client-Request-Id"
+	// HeaderRequestID is the id the service gives one request.
+	HeaderRequestID = "X-Ms-Request-Id"
 )

@@ -75,6 +75,26 @@
 // the service keeps; ClearState then SetState replaces it; ClearState alone
 // empties it. Without changes the state stays as it is.
 //
+// # MQTT clients
+//
+// The service sends the connect, connected and disconnected events of MQTT
+// clients to the same handler (their messages are not sent upstream). Such
+// events have ce-subprotocol "mqtt" and a ce-physicalConnectionId, and
+// ConnectionContext.MQTT holds that id and the session id (ce-sessionId,
+// absent on connect); ConnectionContext.ConnectionID is the MQTT client id.
+// ConnectRequest.MQTT holds the CONNECT packet's protocol version, user
+// name, password (redacted when printed) and user properties, and
+// DisconnectedEvent.MQTT whether the client ended the session and its
+// DISCONNECT packet's reason code and user properties.
+//
+// Reject an MQTT client with RejectMQTT to choose the CONNACK code it
+// receives; Reject and other errors are answered with the code the official
+// handlers map the status to (400: bad user name or password, 401 and 403:
+// not authorized, otherwise a server error). Either way the body is the
+// JSON object {"mqtt": {"code", "reason", "userProperties"}} the service
+// expects. ConnectResponse.MQTTUserProperties go to MQTT 5.0 clients in
+// their CONNACK packet.
+//
 // # Why a struct of funcs
 //
 // Handlers is a struct of optional funcs rather than an interface: an app

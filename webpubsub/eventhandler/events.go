@@ -59,6 +59,10 @@ type ConnectionContext struct {
 	Subprotocol  string // ce-subprotocol; empty for simple WebSocket clients
 	Origin       string // WebHook-Request-Origin: the service host that sent the event
 
+	// MQTT is set for the events of MQTT clients (ce-subprotocol mqtt with
+	// a ce-physicalConnectionId) and nil for WebSocket clients.
+	MQTT *MQTTConnection
+
 	// State is the connection state the service keeps for this connection
 	// (decoded ce-connectionState); nil when there is none. To change it,
 	// use the state methods of ConnectResponse or EventResponse.
@@ -111,6 +115,11 @@ type ConnectRequest struct {
 	// ClientCertificates the client presented, when client certificates are
 	// enabled on the service.
 	ClientCertificates []ClientCertificate
+	// MQTT is what an MQTT client's CONNECT packet said (the body's mqtt
+	// object); nil for WebSocket clients. Reject an MQTT client with
+	// RejectMQTT to choose its CONNACK code; Reject works too and sends
+	// the code the official handlers map its status to.
+	MQTT *MQTTConnectProperties
 }
 
 // ClientCertificate is a client certificate presented on connect.
@@ -131,6 +140,9 @@ type DisconnectedEvent struct {
 	// Reason is the service's description of why the connection ended;
 	// empty for a normal close.
 	Reason string
+	// MQTT tells how an MQTT client's session ended (the body's mqtt
+	// object); nil for WebSocket clients.
+	MQTT *MQTTDisconnect
 }
 
 // DataType says how a user event's data, or a reply's data, is encoded. It
@@ -184,6 +196,9 @@ type ConnectResponse struct {
 	// Subprotocol chosen for the WebSocket handshake. It must be one of
 	// ConnectRequest.Subprotocols; leave it empty to choose none.
 	Subprotocol string
+	// MQTTUserProperties go to an MQTT 5.0 client in its CONNACK packet;
+	// ignored for WebSocket clients.
+	MQTTUserProperties []MQTTUserProperty
 
 	StateUpdate
 }

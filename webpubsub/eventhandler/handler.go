@@ -143,6 +143,10 @@ func (h *Handler) serveEvent(w http.ResponseWriter, r *http.Request) {
 
 func (h *Handler) writeConnect(w http.ResponseWriter, r *http.Request, req *ConnectRequest, resp *ConnectResponse, err error) {
 	if err != nil {
+		if req.MQTT != nil {
+			h.writeMQTTConnectError(w, r, req, err)
+			return
+		}
 		h.writeCallbackError(w, r, &req.ConnectionContext, err)
 		return
 	}
@@ -158,13 +162,21 @@ func (h *Handler) writeConnect(w http.ResponseWriter, r *http.Request, req *Conn
 	if !h.writeState(w, r, &req.ConnectionContext, &resp.StateUpdate) {
 		return
 	}
-	if resp.UserID == "" && len(resp.Groups) == 0 && len(resp.Roles) == 0 && resp.Subprotocol == "" {
+	mqttProps := resp.MQTTUserProperties
+	if req.MQTT == nil {
+		mqttProps = nil // a WebSocket client has no CONNACK
+	}
+	if resp.UserID == "" && len(resp.Groups) == 0 && len(resp.Roles) == 0 && resp.Subprotocol == "" && len(mqttProps) == 0 {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
-	body, err := json.Marshal(wire.CEConnectResponse{
+	answer := wire.CEMQTTConnectResponse{CEConnectResponse: wire.CEConnectResponse{
 		UserID: resp.UserID, Groups: resp.Groups, Roles: resp.Roles, Subprotocol: resp.Subprotocol,
-	})
+	}}
+	if len(mqttProps) > 0 {
+		answer.MQTT = &wire.CEMQTTConnectResponseProperties{UserProperties: wireUserProperties(mqttProps)}
+	}
+	body, err := json.Marshal(answer)
 	if err != nil { // only strings and string slices: cannot fail
 		h.writeBug(w, r, &req.ConnectionContext, fmt.Errorf("encode connect response: %w", err))
 		return
@@ -231,6 +243,10 @@ func (h *Handler) writeState(w http.ResponseWriter, r *http.Request, meta *Conne
 // writeCallbackError answers a callback's error: a *RejectError's status and
 // message, or 500 with a generic message for any other error.
 func (h *Handler) writeCallbackError(w http.ResponseWriter, r *http.Request, meta *ConnectionContext, err error) {
+	var mrej *MQTTRejectError
+	if errors.As(err, &mrej) {
+		err = &RejectError{StatusCode: mrej.status(), Message: mrej.Reason}
+	}
 	var rej *RejectError
 	if errors.As(err, &rej) {
 		status := rej.status()
@@ -244,6 +260,36 @@ func (h *Handler) writeCallbackError(w http.ResponseWriter, r *http.Request, met
 		slog.String("hub", meta.Hub), slog.String("connectionId", meta.ConnectionID),
 		slog.String("event", meta.EventName), slog.String("error", err.Error()))
 	http.Error(w, "the event handler failed", http.StatusInternalServerError)
+}
+
+// writeMQTTConnectError answers an OnConnect error for an MQTT client with
+// a CONNACK code in the body: the code of a *MQTTRejectError, the code the
+// status of a *RejectError maps to, or a server error for any other error.
+func (h *Handler) writeMQTTConnectError(w http.ResponseWriter, r *http.Request, req *ConnectRequest, err error) {
+	meta := &req.ConnectionContext
+	status, reason := http.StatusInternalServerError, "the event handler failed"
+	var code MQTTConnectCode
+	var props []MQTTUserProperty
+	var mrej *MQTTRejectError
+	var rej *RejectError
+	switch {
+	case errors.As(err, &mrej):
+		status, code, reason, props = mrej.status(), mrej.Code, mrej.Reason, mrej.UserProperties
+	case errors.As(err, &rej):
+		status, reason = rej.status(), rej.Message
+		code = MQTTConnectCode(wire.MQTTConnectCodeForStatus(status, req.MQTT.ProtocolVersion))
+	default:
+		code = MQTTConnectCode(wire.MQTTConnectCodeForStatus(status, req.MQTT.ProtocolVersion))
+		h.cfg.logger.LogAttrs(r.Context(), slog.LevelError, "eventhandler: callback failed",
+			slog.String("hub", meta.Hub), slog.String("connectionId", meta.ConnectionID),
+			slog.String("event", meta.EventName), slog.String("error", err.Error()))
+		writeMQTTConnectFailure(w, status, code, reason, nil)
+		return
+	}
+	h.cfg.logger.LogAttrs(r.Context(), slog.LevelInfo, "eventhandler: callback rejected the MQTT connect",
+		slog.String("hub", meta.Hub), slog.String("connectionId", meta.ConnectionID),
+		slog.Int("status", status), slog.Int("mqttCode", int(code)), slog.String("message", reason))
+	writeMQTTConnectFailure(w, status, code, reason, props)
 }
 
 // writeBug answers 500 for a response the callback built wrongly.

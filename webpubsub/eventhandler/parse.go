@@ -88,6 +88,7 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (event, *request
 		EventName:    name,
 		Subprotocol:  hdr.Get(wire.HeaderCESubprotocol),
 		Origin:       hdr.Get(wire.HeaderWebHookRequestOrigin),
+		MQTT:         mqttConnection(hdr),
 		State:        state,
 		Signature:    Signature(signature),
 		SpecVersion:  hdr.Get(wire.HeaderCESpecVersion),
@@ -174,7 +175,7 @@ func parseConnect(meta ConnectionContext, body []byte) (event, *requestError) {
 	if !isJSONObject(body) {
 		return nil, badRequest("the connect event's body is not a JSON object")
 	}
-	var b wire.CEConnectBody
+	var b wire.CEMQTTConnectBody
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, badRequest("the connect event's body is not valid: %v", err)
 	}
@@ -187,6 +188,16 @@ func parseConnect(meta ConnectionContext, body []byte) (event, *requestError) {
 	}
 	for _, c := range b.ClientCertificates {
 		req.ClientCertificates = append(req.ClientCertificates, ClientCertificate{Thumbprint: c.Thumbprint, Content: c.Content})
+	}
+	if meta.MQTT != nil {
+		if b.MQTT == nil {
+			return nil, badRequest("the MQTT connect event's body has no mqtt object")
+		}
+		props, rerr := mqttConnectProperties(b.MQTT)
+		if rerr != nil {
+			return nil, rerr
+		}
+		req.MQTT = props
 	}
 	return req, nil
 }
@@ -210,11 +221,14 @@ func parseDisconnected(meta ConnectionContext, body []byte) (event, *requestErro
 	if !isJSONObject(body) {
 		return nil, badRequest("the disconnected event's body is not a JSON object")
 	}
-	var b wire.CEDisconnectedBody
+	var b wire.CEMQTTDisconnectedBody
 	if err := json.Unmarshal(body, &b); err != nil {
 		return nil, badRequest("the disconnected event's body is not valid: %v", err)
 	}
 	ev.Reason = b.Reason
+	if meta.MQTT != nil && b.MQTT != nil {
+		ev.MQTT = mqttDisconnect(b.MQTT)
+	}
 	return ev, nil
 }
 

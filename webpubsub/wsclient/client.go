@@ -1,0 +1,454 @@
+package wsclient
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/coder/websocket"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
+)
+
+// Protocol is the WebSocket subprotocol a client speaks.
+type Protocol string
+
+// The protocols a Client speaks.
+const (
+	// ProtocolReliableJSON is json.reliable.webpubsub.azure.v1 (the
+	// default): messages carry sequence ids, and a dropped connection is
+	// recovered with its id, groups and undelivered messages.
+	ProtocolReliableJSON Protocol = wire.SubprotocolJSONReliable
+	// ProtocolJSON is json.webpubsub.azure.v1: a dropped connection is
+	// replaced by a new one; messages sent meanwhile are lost.
+	ProtocolJSON Protocol = wire.SubprotocolJSON
+)
+
+// Defaults of Options.
+const (
+	DefaultReconnectDelay    = time.Second
+	DefaultRecoveryWindow    = 30 * time.Second
+	DefaultKeepAliveInterval = 20 * time.Second
+	DefaultKeepAliveTimeout  = 120 * time.Second
+	DefaultHandshakeTimeout  = 30 * time.Second
+	DefaultReadLimit         = 4 << 20
+	DefaultReceiveQueue      = 1024
+)
+
+// Timing of the reliable protocol, as in @azure/web-pubsub-client.
+const (
+	// sequenceAckInterval: a changed sequence id is acknowledged this often.
+	sequenceAckInterval = time.Second
+	// quickAckGap: a sequence id this far ahead of the last ack is
+	// acknowledged at once.
+	quickAckGap = 300
+	// recoveryRetry spaces recovery attempts.
+	recoveryRetry = time.Second
+)
+
+// Options configure a Client. The zero value gives the defaults, which
+// match @azure/web-pubsub-client 1.1.
+type Options struct {
+	// Protocol is ProtocolReliableJSON (default) or ProtocolJSON.
+	Protocol Protocol
+
+	// DisableAutoReconnect makes the client stop, instead of opening a new
+	// connection, when its connection is lost and cannot be recovered.
+	DisableAutoReconnect bool
+	// DisableAutoRejoin keeps the client from joining its groups again on
+	// a new connection.
+	DisableAutoRejoin bool
+	// ReconnectDelay returns the wait before reconnect attempt n (1, 2,
+	// ...). Default: DefaultReconnectDelay for every attempt.
+	ReconnectDelay func(attempt int) time.Duration
+	// MaxReconnectAttempts bounds the attempts to open a new connection
+	// after a loss; 0 means no limit (the default).
+	MaxReconnectAttempts int
+	// RecoveryWindow is how long the reliable protocol tries to recover a
+	// dropped connection (default 30 s).
+	RecoveryWindow time.Duration
+
+	// KeepAliveInterval is how often a ping is sent (default 20 s;
+	// negative: never).
+	KeepAliveInterval time.Duration
+	// KeepAliveTimeout: a connection that received nothing for this long
+	// is treated as dead and dropped (default 120 s; negative: never).
+	KeepAliveTimeout time.Duration
+	// HandshakeTimeout bounds one connection attempt, from dialing to the
+	// service's connected message (default 30 s).
+	HandshakeTimeout time.Duration
+	// ReadLimit is the largest frame the client accepts, in bytes (default
+	// 4 MiB). A larger frame drops the connection.
+	ReadLimit int64
+	// ReceiveQueue is how many received messages wait for Receive or
+	// OnMessage (default 1024). When it is full the client stops reading
+	// from the network until there is room: nothing is dropped, the service
+	// buffers, and on the reliable protocol nothing is acknowledged that was
+	// not queued.
+	ReceiveQueue int
+
+	// HTTPClient performs the WebSocket handshakes (default
+	// http.DefaultClient).
+	HTTPClient *http.Client
+	// Header holds extra handshake request headers.
+	Header http.Header
+	// Logger receives the client's life cycle at Debug and Info level
+	// (default: nothing is logged).
+	Logger *slog.Logger
+
+	// OnMessage, when set, receives every message in order on one
+	// goroutine of the client, and Receive is not used. It must not block
+	// for long: while it runs no later message or event is handled.
+	OnMessage func(Message)
+	// OnConnected is called when a connection opens, not when one is
+	// recovered.
+	OnConnected func(ConnectedEvent)
+	// OnDisconnected is called when a connection is lost for good.
+	OnDisconnected func(DisconnectedEvent)
+	// OnStopped is called once when the client stops.
+	OnStopped func(StoppedEvent)
+	// OnRejoinGroupFailed is called for a group that could not be joined
+	// again on a new connection.
+	OnRejoinGroupFailed func(RejoinGroupFailedEvent)
+}
+
+// ConnectedEvent is raised when a new connection opened.
+type ConnectedEvent struct {
+	ConnectionID string
+	UserID       string
+	// ReconnectionToken is the token for recovering the connection
+	// (reliable protocol). Treat it as a secret.
+	ReconnectionToken string
+}
+
+// DisconnectedEvent is raised when a connection was lost and could not be
+// recovered.
+type DisconnectedEvent struct {
+	ConnectionID string
+	// Message is the reason from the service's disconnected message, if
+	// it sent one.
+	Message string
+	// Err says how the connection ended.
+	Err error
+}
+
+// StoppedEvent is raised once, when the client stopped: because Stop was
+// called, or because it gave up reconnecting.
+type StoppedEvent struct {
+	// Err is nil after Stop, and why the client gave up otherwise.
+	Err error
+}
+
+// RejoinGroupFailedEvent is raised when a group could not be joined again
+// on a new connection.
+type RejoinGroupFailedEvent struct {
+	Group string
+	Err   error
+}
+
+// Client is a Web PubSub WebSocket client. It is safe for concurrent use.
+// A Client is started once; after Stop, create a new one.
+type Client struct {
+	urlFunc  func(context.Context) (string, error)
+	opts     Options
+	log      *slog.Logger
+	reliable bool
+
+	mu        sync.Mutex
+	state     int // stateNew, stateRunning, stateStopped
+	ws        *websocket.Conn
+	ready     chan struct{} // closed while ws != nil
+	connURL   string        // the URL of the current logical connection
+	connID    string
+	userID    string
+	reconnTok string
+	groups    map[string]struct{}
+	pending   map[uint64]*pendingOp
+	nextAckID uint64
+	stopErr   error
+
+	maxSeq   atomic.Uint64 // highest sequence id queued
+	ackedSeq atomic.Uint64 // highest sequence id acknowledged to the service
+	ackNow   chan struct{}
+
+	runCtx  context.Context // ends when the client stops
+	cancel  context.CancelFunc
+	stopReq chan struct{}
+	stopOne sync.Once
+	done    chan struct{} // closed when every goroutine ended
+	helpers sync.WaitGroup
+
+	msgs         chan Message // received messages, for Receive (OnMessage unset)
+	queue        chan item    // messages and events for the callbacks
+	dispatchDone chan struct{}
+	inCallback   atomic.Bool
+}
+
+const (
+	stateNew = iota
+	stateRunning
+	stateStopped
+)
+
+// item is one entry of the callback queue.
+type item struct {
+	msg *Message
+	ev  any
+}
+
+// pendingOp is an acknowledged request waiting for its ack.
+type pendingOp struct {
+	id    uint64
+	frame []byte
+	sent  bool // written on the current logical connection
+	done  chan error
+}
+
+// New returns a client of the client access URL u (ws, wss, http or https
+// scheme, with the access token in its query), e.g. from
+// webpubsub.Client.ClientAccessToken. Every new connection uses the same
+// URL; use NewWithURLFunc when the token expires before reconnects. opts
+// may be nil.
+func New(u string, opts *Options) (*Client, error) {
+	if _, err := parseClientURL(u); err != nil {
+		return nil, err
+	}
+	return NewWithURLFunc(func(context.Context) (string, error) { return u, nil }, opts)
+}
+
+// NewWithURLFunc returns a client that calls urlFunc for the client access
+// URL of every new connection (not of recoveries), e.g. a call to the
+// app's negotiate endpoint. opts may be nil.
+func NewWithURLFunc(urlFunc func(context.Context) (string, error), opts *Options) (*Client, error) {
+	if urlFunc == nil {
+		return nil, errors.New("wsclient: NewWithURLFunc needs a function that returns the client access URL")
+	}
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	switch o.Protocol {
+	case "":
+		o.Protocol = ProtocolReliableJSON
+	case ProtocolReliableJSON, ProtocolJSON:
+	default:
+		return nil, fmt.Errorf("wsclient: unsupported protocol %q: use ProtocolReliableJSON or ProtocolJSON", o.Protocol)
+	}
+	if o.ReconnectDelay == nil {
+		o.ReconnectDelay = func(int) time.Duration { return DefaultReconnectDelay }
+	}
+	if o.MaxReconnectAttempts < 0 {
+		return nil, fmt.Errorf("wsclient: MaxReconnectAttempts %d: give 0 for no limit or a positive number", o.MaxReconnectAttempts)
+	}
+	o.RecoveryWindow = orDefault(o.RecoveryWindow, DefaultRecoveryWindow)
+	o.KeepAliveInterval = orDefault(o.KeepAliveInterval, DefaultKeepAliveInterval)
+	o.KeepAliveTimeout = orDefault(o.KeepAliveTimeout, DefaultKeepAliveTimeout)
+	o.HandshakeTimeout = orDefault(o.HandshakeTimeout, DefaultHandshakeTimeout)
+	if o.ReadLimit <= 0 {
+		o.ReadLimit = DefaultReadLimit
+	}
+	if o.ReceiveQueue <= 0 {
+		o.ReceiveQueue = DefaultReceiveQueue
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Client{
+		urlFunc:  urlFunc,
+		opts:     o,
+		log:      log,
+		reliable: o.Protocol == ProtocolReliableJSON,
+		ready:    make(chan struct{}),
+		groups:   map[string]struct{}{},
+		pending:  map[uint64]*pendingOp{},
+		ackNow:   make(chan struct{}, 1),
+		stopReq:  make(chan struct{}),
+		done:     make(chan struct{}),
+	}, nil
+}
+
+func orDefault(d, def time.Duration) time.Duration {
+	if d == 0 {
+		return def
+	}
+	return d
+}
+
+func (c *Client) hasCallbacks() bool {
+	o := &c.opts
+	return o.OnMessage != nil || o.OnConnected != nil || o.OnDisconnected != nil || o.OnStopped != nil || o.OnRejoinGroupFailed != nil
+}
+
+// Start opens the first connection and returns when the service has
+// confirmed it, or with the reason it failed (a *ConnectError for a
+// refused or failed handshake). ctx bounds this first connection only:
+// afterwards the client runs, reconnecting as needed, until Stop. A
+// failed Start may be retried.
+func (c *Client) Start(ctx context.Context) error {
+	c.mu.Lock()
+	switch c.state {
+	case stateRunning:
+		c.mu.Unlock()
+		return ErrAlreadyStarted
+	case stateStopped:
+		c.mu.Unlock()
+		return fmt.Errorf("%w: a stopped client cannot start again; create a new one", ErrStopped)
+	}
+	c.state = stateRunning // no second Start while this one dials
+	c.mu.Unlock()
+
+	s, u, err := c.connect(ctx)
+	if err == nil && c.stopping() {
+		_ = s.ws.CloseNow()
+		err = ErrStopped
+	}
+	if err != nil {
+		c.mu.Lock()
+		c.state = stateNew
+		if c.stopping() { // Stop was called while Start dialed
+			c.state = stateStopped
+			close(c.done)
+		}
+		c.mu.Unlock()
+		return err
+	}
+	c.mu.Lock()
+	c.runCtx, c.cancel = context.WithCancel(context.Background())
+	c.msgs = make(chan Message, c.opts.ReceiveQueue)
+	if c.hasCallbacks() {
+		c.queue = make(chan item, c.opts.ReceiveQueue)
+		c.dispatchDone = make(chan struct{})
+		go c.dispatch()
+	}
+	c.mu.Unlock()
+	c.newLogical(s, u)
+	go c.manage(s)
+	return nil
+}
+
+// Stop closes the connection normally, fails the operations still waiting
+// (ErrStopped), raises the stopped event and returns when every goroutine
+// of the client has ended. Messages still queued for Receive can be read
+// after Stop. Stop is idempotent. It must not be called from a callback
+// (OnMessage and the On* events) and wait there: from a callback it only
+// asks the client to stop.
+func (c *Client) Stop() {
+	c.mu.Lock()
+	switch c.state {
+	case stateNew:
+		c.state = stateStopped
+		c.stopErr = nil
+		close(c.done)
+		c.mu.Unlock()
+		return
+	case stateStopped:
+		c.mu.Unlock()
+		<-c.done
+		return
+	}
+	c.mu.Unlock()
+	c.stopOne.Do(func() { close(c.stopReq) })
+	if c.inCallback.Load() {
+		return
+	}
+	<-c.done
+}
+
+// Done is closed when the client has stopped and every goroutine of it
+// has ended.
+func (c *Client) Done() <-chan struct{} { return c.done }
+
+// Err returns why the client stopped on its own (it gave up
+// reconnecting), or nil.
+func (c *Client) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.stopErr
+}
+
+// ConnectionID returns the id of the current connection ("" before
+// Start). It stays the same across recoveries.
+func (c *Client) ConnectionID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.connID
+}
+
+// UserID returns the user of the current connection, "" for anonymous.
+func (c *Client) UserID() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.userID
+}
+
+// Receive returns the next received message in order, waiting until one
+// arrives, ctx ends, or the client stopped and no message is left
+// (ErrStopped). With Options.OnMessage set, messages go to the callback
+// and Receive only reports the stop.
+func (c *Client) Receive(ctx context.Context) (Message, error) {
+	c.mu.Lock()
+	msgs := c.msgs
+	c.mu.Unlock()
+	if msgs == nil {
+		return Message{}, fmt.Errorf("%w: Receive needs a started client", ErrStopped)
+	}
+	select {
+	case m := <-msgs:
+		return m, nil
+	default:
+	}
+	select {
+	case m := <-msgs:
+		return m, nil
+	case <-ctx.Done():
+		return Message{}, ctx.Err()
+	case <-c.done:
+		select {
+		case m := <-msgs:
+			return m, nil
+		default:
+		}
+		if err := c.Err(); err != nil {
+			return Message{}, fmt.Errorf("%w: %w", ErrStopped, err)
+		}
+		return Message{}, ErrStopped
+	}
+}
+
+// Messages iterates over received messages (as Receive) until ctx ends or
+// the client stops.
+func (c *Client) Messages(ctx context.Context) iter.Seq[Message] {
+	return func(yield func(Message) bool) {
+		for {
+			m, err := c.Receive(ctx)
+			if err != nil || !yield(m) {
+				return
+			}
+		}
+	}
+}
+
+// parseClientURL checks a client access URL.
+func parseClientURL(raw string) (*url.URL, error) {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return nil, &ConnectError{Reason: "the client access URL is not a valid URL: " + redact(err.Error())}
+	}
+	switch u.Scheme {
+	case "ws", "wss", "http", "https":
+	default:
+		return nil, &ConnectError{URL: endpoint(u), Reason: fmt.Sprintf("the client access URL has scheme %q: give a ws://, wss://, http:// or https:// URL", u.Scheme)}
+	}
+	if u.Host == "" {
+		return nil, &ConnectError{URL: endpoint(u), Reason: "the client access URL has no host"}
+	}
+	return u, nil
+}
