@@ -1,6 +1,7 @@
 package doccheck
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -13,6 +14,7 @@ import (
 	"github.com/webpubsub-go/sdk/webpubsub"
 	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
 	"github.com/webpubsub-go/sdk/webpubsub/webpubsubtest"
+	"github.com/webpubsub-go/sdk/webpubsub/wsclient"
 )
 
 // TestLiteralsMatchInternal: the public packages write their constants as
@@ -21,18 +23,56 @@ import (
 func TestLiteralsMatchInternal(t *testing.T) {
 	for _, c := range []struct {
 		name      string
-		got, want string
+		got, want any
 	}{
 		{"webpubsub.APIVersion", webpubsub.APIVersion, wire.APIVersion20241201},
-		{"eventhandler.DataText", string(eventhandler.DataText), wire.DataTypeText},
-		{"eventhandler.DataJSON", string(eventhandler.DataJSON), wire.DataTypeJSON},
-		{"eventhandler.DataBinary", string(eventhandler.DataBinary), wire.DataTypeBinary},
+		{"eventhandler.DataText", eventhandler.DataText, wire.DataTypeText},
+		{"eventhandler.DataJSON", eventhandler.DataJSON, wire.DataTypeJSON},
+		{"eventhandler.DataBinary", eventhandler.DataBinary, wire.DataTypeBinary},
 		{"webpubsubtest.DefaultAccessKey", webpubsubtest.DefaultAccessKey, emulator.DefaultAccessKey},
 		{"webpubsubtest.SubprotocolJSON", webpubsubtest.SubprotocolJSON, wire.SubprotocolJSON},
 		{"webpubsubtest.SubprotocolReliableJSON", webpubsubtest.SubprotocolReliableJSON, wire.SubprotocolJSONReliable},
+		{"eventhandler.MQTTVersion311", eventhandler.MQTTVersion311, wire.MQTTProtocolVersion311},
+		{"eventhandler.MQTTVersion5", eventhandler.MQTTVersion5, wire.MQTTProtocolVersion5},
+		{"eventhandler.MQTT311UnacceptableProtocolVersion", eventhandler.MQTT311UnacceptableProtocolVersion, wire.MQTT311UnacceptableProtocolVersion},
+		{"eventhandler.MQTT311IdentifierRejected", eventhandler.MQTT311IdentifierRejected, wire.MQTT311IdentifierRejected},
+		{"eventhandler.MQTT311ServerUnavailable", eventhandler.MQTT311ServerUnavailable, wire.MQTT311ServerUnavailable},
+		{"eventhandler.MQTT311BadUsernameOrPassword", eventhandler.MQTT311BadUsernameOrPassword, wire.MQTT311BadUsernameOrPassword},
+		{"eventhandler.MQTT311NotAuthorized", eventhandler.MQTT311NotAuthorized, wire.MQTT311NotAuthorized},
+		{"eventhandler.MQTT5UnspecifiedError", eventhandler.MQTT5UnspecifiedError, wire.MQTT5UnspecifiedError},
+		{"eventhandler.MQTT5MalformedPacket", eventhandler.MQTT5MalformedPacket, wire.MQTT5MalformedPacket},
+		{"eventhandler.MQTT5ProtocolError", eventhandler.MQTT5ProtocolError, wire.MQTT5ProtocolError},
+		{"eventhandler.MQTT5ImplementationSpecificError", eventhandler.MQTT5ImplementationSpecificError, wire.MQTT5ImplementationSpecificError},
+		{"eventhandler.MQTT5UnsupportedProtocolVersion", eventhandler.MQTT5UnsupportedProtocolVersion, wire.MQTT5UnsupportedProtocolVersion},
+		{"eventhandler.MQTT5ClientIdentifierNotValid", eventhandler.MQTT5ClientIdentifierNotValid, wire.MQTT5ClientIdentifierNotValid},
+		{"eventhandler.MQTT5BadUserNameOrPassword", eventhandler.MQTT5BadUserNameOrPassword, wire.MQTT5BadUserNameOrPassword},
+		{"eventhandler.MQTT5NotAuthorized", eventhandler.MQTT5NotAuthorized, wire.MQTT5NotAuthorized},
+		{"eventhandler.MQTT5ServerUnavailable", eventhandler.MQTT5ServerUnavailable, wire.MQTT5ServerUnavailable},
+		{"eventhandler.MQTT5ServerBusy", eventhandler.MQTT5ServerBusy, wire.MQTT5ServerBusy},
+		{"eventhandler.MQTT5Banned", eventhandler.MQTT5Banned, wire.MQTT5Banned},
+		{"eventhandler.MQTT5BadAuthenticationMethod", eventhandler.MQTT5BadAuthenticationMethod, wire.MQTT5BadAuthenticationMethod},
+		{"eventhandler.MQTT5TopicNameInvalid", eventhandler.MQTT5TopicNameInvalid, wire.MQTT5TopicNameInvalid},
+		{"eventhandler.MQTT5PacketTooLarge", eventhandler.MQTT5PacketTooLarge, wire.MQTT5PacketTooLarge},
+		{"eventhandler.MQTT5QuotaExceeded", eventhandler.MQTT5QuotaExceeded, wire.MQTT5QuotaExceeded},
+		{"eventhandler.MQTT5PayloadFormatInvalid", eventhandler.MQTT5PayloadFormatInvalid, wire.MQTT5PayloadFormatInvalid},
+		{"eventhandler.MQTT5RetainNotSupported", eventhandler.MQTT5RetainNotSupported, wire.MQTT5RetainNotSupported},
+		{"eventhandler.MQTT5QoSNotSupported", eventhandler.MQTT5QoSNotSupported, wire.MQTT5QoSNotSupported},
+		{"eventhandler.MQTT5UseAnotherServer", eventhandler.MQTT5UseAnotherServer, wire.MQTT5UseAnotherServer},
+		{"eventhandler.MQTT5ServerMoved", eventhandler.MQTT5ServerMoved, wire.MQTT5ServerMoved},
+		{"eventhandler.MQTT5ConnectionRateExceeded", eventhandler.MQTT5ConnectionRateExceeded, wire.MQTT5ConnectionRateExceeded},
+		{"wsclient.ProtocolReliableJSON", wsclient.ProtocolReliableJSON, wire.SubprotocolJSONReliable},
+		{"wsclient.ProtocolJSON", wsclient.ProtocolJSON, wire.SubprotocolJSON},
+		{"wsclient.DataTypeJSON", wsclient.DataTypeJSON, wire.DataTypeJSON},
+		{"wsclient.DataTypeText", wsclient.DataTypeText, wire.DataTypeText},
+		{"wsclient.DataTypeBinary", wsclient.DataTypeBinary, wire.DataTypeBinary},
+		{"wsclient.DataTypeProtobuf", wsclient.DataTypeProtobuf, wire.DataTypeProtobuf},
+		{"wsclient.FromGroup", wsclient.FromGroup, wire.FromGroup},
+		{"wsclient.FromServer", wsclient.FromServer, wire.FromServer},
 	} {
-		if c.got != c.want {
-			t.Errorf("%s = %q, want %q", c.name, c.got, c.want)
+		// Compare the printed values: the public constants have their
+		// package's types, wire's are untyped.
+		if got, want := fmt.Sprint(c.got), fmt.Sprint(c.want); got != want {
+			t.Errorf("%s = %s, want %s", c.name, got, want)
 		}
 	}
 }
