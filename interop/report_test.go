@@ -92,3 +92,36 @@ func writeReport() error {
 	}
 	return os.WriteFile(path, []byte(reportLine()+"\n"), 0o600)
 }
+
+func TestReportLine(t *testing.T) {
+	report.mu.Lock()
+	ran, skipped, reasons := report.ran, report.skipped, report.reasons
+	report.mu.Unlock()
+	defer func() {
+		report.mu.Lock()
+		report.ran, report.skipped, report.reasons = ran, skipped, reasons
+		report.mu.Unlock()
+	}()
+	tests := []struct {
+		ran, skipped int
+		reasons      []string
+		want         string
+	}{
+		{5, 0, nil, "interop tests against the official JavaScript packages: 5 ran"},
+		{0, 5, []string{"node is not installed: install Node.js 20 or later"},
+			"interop tests against the official JavaScript packages: 5 SKIPPED (node is not installed: install Node.js 20 or later), 0 ran"},
+		{3, 2, []string{"npm ci failed", "-short mode"},
+			"interop tests against the official JavaScript packages: 2 SKIPPED (-short mode; npm ci failed), 3 ran"},
+	}
+	for _, tt := range tests {
+		report.mu.Lock()
+		report.ran, report.skipped, report.reasons = tt.ran, tt.skipped, map[string]bool{}
+		for _, r := range tt.reasons {
+			report.reasons[r] = true
+		}
+		report.mu.Unlock()
+		if got := reportLine(); got != tt.want {
+			t.Errorf("reportLine() = %q, want %q", got, tt.want)
+		}
+	}
+}
