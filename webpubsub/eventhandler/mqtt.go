@@ -13,8 +13,8 @@ import (
 
 // MQTT protocol versions of MQTTConnectProperties.ProtocolVersion.
 const (
-	MQTTVersion311 = 4 // MQTT 3.1.1 (protocol level 4)
-	MQTTVersion5   = 5 // MQTT 5.0 (protocol level 5)
+	MQTTVersion311 = 4 // MQTT 3.1.1
+	MQTTVersion5   = 5 // MQTT 5.0
 )
 
 // MQTTConnectCode is the code a rejected MQTT client receives in its CONNACK

@@ -200,9 +200,9 @@ func (s *Server) Dial(ctx context.Context, hub, userID string, opts ...ConnectOp
 	if cfg.subprotocol != "" {
 		protos = []string{cfg.subprotocol}
 	}
-	ws, _, err := websocket.Dial(ctx, s.clientURL(hub, tok), &websocket.DialOptions{Subprotocols: protos, HTTPClient: s.srv.Client()})
+	ws, resp, err := websocket.Dial(ctx, s.clientURL(hub, tok), &websocket.DialOptions{Subprotocols: protos, HTTPClient: s.srv.Client()})
 	if err != nil {
-		return nil, err
+		return nil, refusedError(resp, err)
 	}
 	ws.SetReadLimit(-1)
 	c := &Conn{
