@@ -198,7 +198,7 @@ func TestMQTTPahoSessionsThroughTCPDrops(t *testing.T) {
 				publish(0, n/2, -1)
 				got.wait(t, n/2)
 				time.Sleep(100 * time.Millisecond) // let the last flows complete
-				proxy.Break()                   // the subscriber is away while the second half is published
+				proxy.Break()                      // the subscriber is away while the second half is published
 				publish(n/2, n, -1)
 			}
 			sub.Disconnect(0) // the client notices its connection is gone
