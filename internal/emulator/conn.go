@@ -57,9 +57,13 @@ type conn struct {
 	grants grants
 	ended  bool
 
-	mu            sync.Mutex
-	closed        bool // no more deliveries; the connection is ending
-	acks          ackLog
+	mu     sync.Mutex
+	closed bool // no more deliveries; the connection is ending
+	acks   ackLog
+	// ackMu makes checking, executing and recording an acked request one
+	// step, also when the old and the recovered socket of a connection
+	// both carry the same request.
+	ackMu         sync.Mutex
 	lastSeq       uint64
 	unacked       []frame // reliable: sent or pending data not yet acked
 	unackedBytes  int

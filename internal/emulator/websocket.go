@@ -484,6 +484,10 @@ func (c *conn) handleMessage(ctx context.Context, m *clientMessage) {
 		}
 		return
 	}
+	if m.AckID != nil {
+		c.ackMu.Lock()
+		defer c.ackMu.Unlock()
+	}
 	if m.AckID != nil && !c.ackUnused(*m.AckID) {
 		c.sendAck(m.AckID, wire.AckErrorDuplicate, fmt.Sprintf("ackId %d was already used by this connection", *m.AckID))
 		return
