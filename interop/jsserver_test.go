@@ -54,13 +54,7 @@ func startJSServerSDK(t *testing.T, connectionString, hub string, env ...string)
 	dir := nodeModules(t)
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@azure", "web-pubsub")); err != nil {
 		// node_modules predates the server SDK's pin in package.json.
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		npm := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-		npm.Dir = dir
-		if out, err := npm.CombinedOutput(); err != nil {
-			t.Skipf("npm ci failed (offline?): %v\n%s", err, out)
-		}
+		npmCI(t, dir)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -160,7 +154,7 @@ func receive(t *testing.T, c *webpubsubtest.Conn, n int) []got {
 		if m.DataType == "binary" {
 			data = base64.StdEncoding.EncodeToString(m.Data)
 		}
-		out = append(out, got{From: m.From, Group: m.Group, DataType: m.DataType, Data: data})
+		out = append(out, got{From: m.From, Group: m.Group, DataType: string(m.DataType), Data: data})
 	}
 	c.ExpectNoMessage(t, 50*time.Millisecond)
 	return out
