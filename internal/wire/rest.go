@@ -5,6 +5,10 @@ package wire
 // QueryAPIVersion is the query parameter every REST call carries.
 const QueryAPIVersion = "api-version"
 
+// QueryContinuationToken is the query parameter of a listing's nextLink
+// that says where the next page starts.
+const QueryContinuationToken = "continuationToken"
+
 // REST api-versions the service has shipped as stable, oldest first. The
 // named ones are the first versions of features the SDK and the emulator
 // gate on.
