@@ -11,6 +11,8 @@ GENERATED   := gen
 FUZZTIME    ?= 20s
 BENCH       ?= .
 BENCHTIME   ?= 1s
+SPEC        ?=
+WRITE       ?=
 
 .PHONY: interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator bench-client soak
 
@@ -102,9 +104,12 @@ consumer-check:
 interop:
 	$(GO) test -race -count=1 -v ./interop/
 
-## specdiff: compare api/webpubsub.yaml with the official Swagger document.
+## specdiff: compare api/webpubsub.yaml with an official Swagger document:
+## make specdiff SPEC=path/to/webpubsub.json (docs/regenerating.md says where to get one).
+## Without SPEC it compares with the committed fact file api/official-facts.json;
+## WRITE=1 rewrites that file from SPEC.
 specdiff:
-	$(GO) run ./internal/specdiff ../shared/reference/webpubsub-2024-12-01.json
+	$(GO) run ./internal/specdiff $(if $(WRITE),-write) $(SPEC)
 
 ## demo: start a local Web PubSub service and walk through the SDK (no configuration needed).
 demo: ; $(GO) run ./cmd/webpubsub demo

@@ -90,13 +90,21 @@ func startExpressApp(t *testing.T, hub string) *expressApp {
 				t.Errorf("node printed %q", sc.Text())
 				continue
 			}
-			app.events <- e
+			select {
+			case app.events <- e:
+			case <-ctx.Done(): // nobody reads any more; the process is being killed
+			}
 		}
 		_, _ = io.Copy(io.Discard, stdout)
 	}()
 	t.Cleanup(func() {
 		_ = stdin.Close()
-		<-done
+		select {
+		case <-done:
+		case <-time.After(10 * time.Second): // node ignored the closed stdin
+			cancel()
+			<-done // the killed process's stdout ends
+		}
 		if err := cmd.Wait(); err != nil && ctx.Err() == nil {
 			t.Errorf("node express-app.mjs: %v", err)
 		}

@@ -128,8 +128,9 @@ const entraRefreshMargin = 5 * time.Minute
 // entraAuthorizer caches one Microsoft Entra ID token and refreshes it
 // before it expires, one refresh at a time.
 type entraAuthorizer struct {
-	cred azcore.TokenCredential
-	now  func() time.Time
+	cred   azcore.TokenCredential
+	now    func() time.Time
+	scopes []string // the token scope, read-only
 
 	mu         sync.Mutex
 	tok        azcore.AccessToken
@@ -228,7 +229,7 @@ const entraRefreshTimeout = 30 * time.Second
 func (a *entraAuthorizer) refresh(ctx context.Context, done chan struct{}) {
 	ctx, cancel := context.WithTimeout(ctx, entraRefreshTimeout)
 	defer cancel()
-	tok, err := a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: []string{wire.EntraScope}})
+	tok, err := a.cred.GetToken(ctx, policy.TokenRequestOptions{Scopes: a.scopes})
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	a.refreshing = nil

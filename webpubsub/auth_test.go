@@ -317,3 +317,40 @@ func TestEntraNeedsTLS(t *testing.T) {
 		t.Error(err)
 	}
 }
+
+// TestWithTokenScope checks that the scope reaches the credential, that a
+// key client refuses the option and that a bad scope is refused.
+func TestWithTokenScope(t *testing.T) {
+	f := newFakeService(t, "")
+	f.key = ""
+	const scope = "https://webpubsub.example.sovereign/.default"
+	cred := &fakeCredential{lifetime: time.Hour}
+	c, err := NewClient(f.url(), "chat", cred, WithTokenScope(scope))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.SendToAll(context.Background(), Text("x"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if s := cred.scopes.Load(); s != scope {
+		t.Errorf("scope %q, want %q", s, scope)
+	}
+	f.take()
+	key, _ := NewKeyCredential(testKey)
+	for _, tt := range []struct {
+		name string
+		mk   func() (*Client, error)
+		want string
+	}{
+		{"key client", func() (*Client, error) { return NewClientWithKey(f.url(), "chat", key, WithTokenScope(scope)) }, "use the option with NewClient"},
+		{"connection string", func() (*Client, error) {
+			return NewClientFromConnectionString(f.connString(), "chat", WithTokenScope(scope))
+		}, "use the option with NewClient"},
+		{"empty", func() (*Client, error) { return NewClient(f.url(), "chat", cred, WithTokenScope("")) }, "non-empty string without spaces"},
+		{"spaces", func() (*Client, error) { return NewClient(f.url(), "chat", cred, WithTokenScope("a b")) }, "non-empty string without spaces"},
+	} {
+		if _, err := tt.mk(); !errors.Is(err, ErrInvalidArgument) || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%s: %v, want an invalid argument saying %q", tt.name, err, tt.want)
+		}
+	}
+}

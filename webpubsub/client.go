@@ -8,10 +8,12 @@ import (
 	"net/url"
 	"regexp"
 	"runtime"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/tracing"
@@ -20,17 +22,19 @@ import (
 )
 
 // APIVersion is the REST api-version the client uses unless WithAPIVersion
-// chooses another.
-const APIVersion = wire.APIVersion20241201
+// chooses another: the one the SDK was generated from.
+const APIVersion = "2024-12-01"
 
 // SDKVersion is the version of this package, sent in the User-Agent.
 const SDKVersion = "0.1.0"
 
-// supportedAPIVersions are the api-versions WithAPIVersion accepts.
-var supportedAPIVersions = []string{
-	wire.APIVersion20241201, wire.APIVersion20240101, wire.APIVersion20230701,
-	wire.APIVersion20221101, wire.APIVersion20211001,
-}
+// supportedAPIVersions are the api-versions WithAPIVersion accepts, newest
+// first.
+var supportedAPIVersions = func() []string {
+	v := wire.APIVersions()
+	slices.Reverse(v)
+	return v
+}()
 
 var hubPattern = regexp.MustCompile(wire.HubPattern)
 
@@ -62,6 +66,7 @@ type clientOptions struct {
 	logger     *slog.Logger
 	tracer     tracing.Tracer
 	appID      string
+	scope      string
 	errs       []error
 }
 
@@ -143,6 +148,24 @@ func WithRetry(r RetryOptions) Option {
 // nothing is logged.
 func WithLogger(l *slog.Logger) Option {
 	return func(o *clientOptions) { o.logger = l }
+}
+
+// WithTokenScope sets the Microsoft Entra ID scope a NewClient client asks
+// its credential for; the default is "https://webpubsub.azure.com/.default"
+// (the public Azure cloud). A sovereign or private cloud that documents
+// another audience for the Web PubSub data plane needs its scope here, in
+// the form "<audience>/.default". It applies to NewClient only: with an
+// access key (NewClientWithKey, NewClientFromConnectionString) the option
+// is refused, as no token is requested. scope must be non-empty and
+// without spaces.
+func WithTokenScope(scope string) Option {
+	return func(o *clientOptions) {
+		if scope == "" || strings.IndexFunc(scope, unicode.IsSpace) >= 0 || !utf8.ValidString(scope) {
+			o.errs = append(o.errs, invalidArg("WithTokenScope: the scope must be a non-empty string without spaces, e.g. https://webpubsub.azure.com/.default"))
+			return
+		}
+		o.scope = scope
+	}
 }
 
 // WithUserAgent puts appID in front of the User-Agent, as in the Azure SDK
@@ -251,9 +274,16 @@ func newClient(endpoint, hub string, key *KeyCredential, tc azcore.TokenCredenti
 		}
 	}
 	if key != nil {
+		if o.scope != "" {
+			return nil, invalidArg("WithTokenScope: the client signs with an access key and requests no Microsoft Entra ID token; use the option with NewClient")
+		}
 		p.auth = &keyAuthorizer{cred: key, now: time.Now}
 	} else {
-		p.auth = &entraAuthorizer{cred: tc, now: time.Now}
+		scope := o.scope
+		if scope == "" {
+			scope = wire.EntraScope
+		}
+		p.auth = &entraAuthorizer{cred: tc, now: time.Now, scopes: []string{scope}}
 	}
 	return &Client{
 		hub:        hub,

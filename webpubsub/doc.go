@@ -27,14 +27,19 @@
 // With an access key every try of every request carries a fresh HS256 JWT,
 // valid for five minutes, whose aud is the exact request URL (query
 // included), signed just before the request is sent. With Entra ID a token
-// for the scope https://webpubsub.azure.com/.default is cached and renewed
+// for the scope https://webpubsub.azure.com/.default (WithTokenScope sets
+// another, for sovereign or private clouds) is cached and renewed
 // shortly before it expires, by one goroutine at a time; it is only ever
 // sent over https, or over http to a loopback address (a local emulator).
 //
 // Options: WithHTTPClient, WithAPIVersion (default APIVersion, 2024-12-01;
 // older versions refuse what they lack with ErrInvalidArgument),
 // WithReverseProxy (send through API Management; tokens still name the
-// service), WithRetry, WithLogger and WithUserAgent.
+// service), WithRetry, WithLogger, WithUserAgent, WithTracingProvider and
+// WithTokenScope. Without WithHTTPClient, clients share one transport that
+// keeps 128 idle connections per host, with 10 s dial and TLS handshake
+// timeouts; with or without it, a redirect to another scheme, host or port
+// is refused, so credentials never follow one.
 //
 // # Sending messages
 //
@@ -90,6 +95,11 @@
 //		fmt.Println(m.ConnectionID, m.UserID)
 //	}
 //
+// ListConnectionsInGroupPages yields the same members a page at a time,
+// each page with the continuation token that resumes the listing after it
+// (ListConnectionsOptions.ContinuationToken), for listings resumed after a
+// crash or split across requests.
+//
 // # Client access tokens
 //
 // ClientAccessToken returns the token and URL a WebSocket client connects
@@ -113,7 +123,9 @@
 // excerpt of the body. Anything else (a refused connection, a cancelled
 // context) is returned wrapped, so errors.Is(err, context.Canceled) works.
 // No error text, log line or String output contains an access key or a
-// token.
+// token: every string taken from a response passes one redaction filter.
+// errors.As also fills an *azcore.ResponseError, for error handling shared
+// with other Azure SDKs.
 //
 //	var re *webpubsub.ResponseError
 //	switch {
@@ -135,11 +147,20 @@
 // exactly; a Stream message whose reader cannot seek is sent once and never
 // retried. Cancelling the context stops a wait at once.
 //
+// # Request ids and tracing
+//
+// Every operation sends an x-ms-client-request-id header: a random UUID,
+// the same on every try, logged and kept in ResponseError.RequestID, for
+// correlating with the service's logs. WithClientRequestID(ctx, id) sends
+// the caller's own id instead. WithTracingProvider records one span per
+// operation (per page when listing) with an azcore tracing.Provider, for
+// example OpenTelemetry's through azotel.
+//
 // # Logging
 //
 // WithLogger logs each try to a *slog.Logger: operation, method, URL with
-// secret query values redacted, status or error, duration, attempt and the
-// retry delay. Headers and bodies are never logged. By default nothing is
+// secret query values redacted, client request id, status or error,
+// duration, attempt and the retry delay. Headers and bodies are never logged. By default nothing is
 // logged.
 //
 // # Testing

@@ -107,6 +107,12 @@ func TestInvalidArgumentsBeforeIO(t *testing.T) {
 		{"remove by filter on 2022", "RemoveConnectionsFromGroups needs", func() error {
 			return v2022.RemoveConnectionsFromGroups(ctx, []string{"g"}, "")
 		}},
+		{"list token too long", "ContinuationToken is longer", func() error {
+			for _, err := range c.ListConnectionsInGroupPages(ctx, "g", &ListConnectionsOptions{ContinuationToken: strings.Repeat("t", 5000)}) {
+				return err
+			}
+			return nil
+		}},
 		{"list on 2024-01", "ListConnectionsInGroup needs api-version 2024-12-01", func() error {
 			for _, err := range v2024.ListConnectionsInGroup(ctx, "g", nil) {
 				return err

@@ -67,6 +67,11 @@ func (g *GroupClient) ListConnections(ctx context.Context, opts *ListConnections
 	return g.c.ListConnectionsInGroup(ctx, g.name, opts)
 }
 
+// ListConnectionPages is Client.ListConnectionsInGroupPages for this group.
+func (g *GroupClient) ListConnectionPages(ctx context.Context, opts *ListConnectionsOptions) iter.Seq2[ConnectionsPage, error] {
+	return g.c.ListConnectionsInGroupPages(ctx, g.name, opts)
+}
+
 // GroupMember is one connection in a group.
 type GroupMember struct {
 	// ConnectionID is the connection's id.
@@ -77,17 +82,38 @@ type GroupMember struct {
 }
 
 // ListConnectionsOptions are the optional parameters of
-// ListConnectionsInGroup.
+// ListConnectionsInGroup and ListConnectionsInGroupPages.
 type ListConnectionsOptions struct {
 	// PageSize is the most members the service returns per request, 1 to
 	// 200; 0 lets the service choose.
 	PageSize int
-	// Top is the most members to return in total; 0 means all.
+	// Top is the most members to return in total (from ContinuationToken
+	// on, when it is set); 0 means all.
 	Top int
+	// ContinuationToken starts the listing where an earlier one stopped:
+	// pass the ContinuationToken of the last ConnectionsPage that was
+	// handled, and the listing yields exactly the members after it. Empty
+	// starts at the beginning.
+	ContinuationToken string
+}
+
+// ConnectionsPage is one page of ListConnectionsInGroupPages.
+type ConnectionsPage struct {
+	// Members are the connections on this page.
+	Members []GroupMember
+	// ContinuationToken resumes the listing after this page (set it as
+	// ListConnectionsOptions.ContinuationToken, in this process or a later
+	// one); empty on the last page, which is also the page where Top was
+	// reached. It is the service's own token.
+	ContinuationToken string
 }
 
 // maxPageBody bounds the size of one page of members.
 const maxPageBody = 32 << 20
+
+// maxContinuationToken bounds a continuation token given back to the
+// client.
+const maxContinuationToken = 4 << 10
 
 // ListConnectionsInGroup iterates over the connections in group (GET
 // /api/hubs/{hub}/groups/{group}/connections), requesting further pages by
@@ -102,14 +128,48 @@ const maxPageBody = 32 << 20
 //		}
 //		fmt.Println(m.ConnectionID, m.UserID)
 //	}
+//
+// To resume a listing later or split it across requests, use
+// ListConnectionsInGroupPages, which exposes each page's continuation
+// token.
 func (c *Client) ListConnectionsInGroup(ctx context.Context, group string, opts *ListConnectionsOptions) iter.Seq2[GroupMember, error] {
+	return func(yield func(GroupMember, error) bool) {
+		for page, err := range c.ListConnectionsInGroupPages(ctx, group, opts) {
+			if err != nil {
+				yield(GroupMember{}, err)
+				return
+			}
+			for _, m := range page.Members {
+				if !yield(m, nil) {
+					return
+				}
+			}
+		}
+	}
+}
+
+// ListConnectionsInGroupPages is ListConnectionsInGroup a page at a time:
+// it yields each page with the token that resumes the listing after it
+// (see ListConnectionsOptions.ContinuationToken), one request per page.
+// A failed request is yielded once as the error, after which iteration
+// stops; resume from the last page's token:
+//
+//	opts := &webpubsub.ListConnectionsOptions{ContinuationToken: saved}
+//	for page, err := range client.ListConnectionsInGroupPages(ctx, "chat", opts) {
+//		if err != nil {
+//			return err
+//		}
+//		handle(page.Members)
+//		saved = page.ContinuationToken // persist it to resume after a crash
+//	}
+func (c *Client) ListConnectionsInGroupPages(ctx context.Context, group string, opts *ListConnectionsOptions) iter.Seq2[ConnectionsPage, error] {
 	const op = "ListConnectionsInGroup"
 	var o ListConnectionsOptions
 	if opts != nil {
 		o = *opts
 	}
-	return func(yield func(GroupMember, error) bool) {
-		fail := func(err error) { yield(GroupMember{}, err) }
+	return func(yield func(ConnectionsPage, error) bool) {
+		fail := func(err error) { yield(ConnectionsPage{}, err) }
 		if err := checkCtx(ctx); err != nil {
 			fail(err)
 			return
@@ -126,6 +186,10 @@ func (c *Client) ListConnectionsInGroup(ctx context.Context, group string, opts 
 			fail(invalidArg("Top %d must be at least 1 (0 means all members)", o.Top))
 			return
 		}
+		if len(o.ContinuationToken) > maxContinuationToken {
+			fail(invalidArg("ContinuationToken is longer than %d bytes; pass a page's ContinuationToken unchanged", maxContinuationToken))
+			return
+		}
 		if err := c.needVersion(wire.APIVersion20241201, op); err != nil {
 			fail(err)
 			return
@@ -138,6 +202,9 @@ func (c *Client) ListConnectionsInGroup(ctx context.Context, group string, opts 
 		if o.Top > 0 {
 			n := int32(o.Top)
 			params.Top = &n
+		}
+		if o.ContinuationToken != "" {
+			params.ContinuationToken = &o.ContinuationToken
 		}
 		req, err := gen.NewListConnectionsInGroupRequest(c.server, c.hub, group, &params)
 		if err != nil {
@@ -153,25 +220,31 @@ func (c *Client) ListConnectionsInGroup(ctx context.Context, group string, opts 
 				fail(err)
 				return
 			}
+			out := ConnectionsPage{Members: make([]GroupMember, 0, len(page.Value))}
 			for _, m := range page.Value {
+				if o.Top > 0 && yielded >= o.Top {
+					break
+				}
 				gm := GroupMember{ConnectionID: m.ConnectionID}
 				if m.UserID != nil {
 					gm.UserID = *m.UserID
 				}
-				if !yield(gm, nil) {
-					return
-				}
+				out.Members = append(out.Members, gm)
 				yielded++
-				if o.Top > 0 && yielded >= o.Top {
+			}
+			last := page.NextLink == nil || *page.NextLink == "" || (o.Top > 0 && yielded >= o.Top)
+			var next *url.URL
+			if !last {
+				next, err = c.nextPageURL(&first, *page.NextLink)
+				if err != nil {
+					if yield(out, nil) { // the page's members are good; then the error
+						fail(err)
+					}
 					return
 				}
+				out.ContinuationToken = next.Query().Get(wire.QueryContinuationToken)
 			}
-			if page.NextLink == nil || *page.NextLink == "" {
-				return
-			}
-			next, err := c.nextPageURL(&first, *page.NextLink)
-			if err != nil {
-				fail(err)
+			if !yield(out, nil) || last {
 				return
 			}
 			if seen[next.String()] {

@@ -137,6 +137,41 @@ func TestDefaultTransport(t *testing.T) {
 	}
 }
 
+// TestDefaultTransportOverTLS sends through a copy of the default
+// transport (trusting the test certificate) to a server that offers
+// HTTP/2 and HTTP/1.1: the client must offer only HTTP/1.1 in ALPN and
+// get an answer.
+func TestDefaultTransportOverTLS(t *testing.T) {
+	srv := httptest.NewUnstartedServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("X-Proto", r.Proto)
+		w.WriteHeader(http.StatusAccepted)
+	}))
+	srv.EnableHTTP2 = true
+	srv.StartTLS()
+	defer srv.Close()
+	tr := newDefaultTransport()
+	tr.TLSClientConfig.RootCAs = srv.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	defer tr.CloseIdleConnections()
+	c, err := NewClientWithKey(srv.URL, "hub", mustKey(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.pipe.http.Transport = tr
+	for range 3 {
+		if err := c.SendToAll(context.Background(), Text("x"), nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	resp, err := (&http.Client{Transport: tr}).Get(srv.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = resp.Body.Close()
+	if resp.Proto != "HTTP/1.1" || resp.Header.Get("X-Proto") != "HTTP/1.1" || resp.TLS == nil || resp.TLS.NegotiatedProtocol == "h2" {
+		t.Errorf("negotiated %q (server saw %q)", resp.Proto, resp.Header.Get("X-Proto"))
+	}
+}
+
 func mustKey(t *testing.T) *KeyCredential {
 	t.Helper()
 	k, err := NewKeyCredential(testKey)

@@ -2,6 +2,7 @@ package webpubsub
 
 import (
 	"context"
+	"net/http"
 	"time"
 
 	"github.com/webpubsub-go/sdk/gen"
@@ -71,20 +72,25 @@ func (c *Client) SendToAll(ctx context.Context, msg Message, opts *SendToAllOpti
 	if params.MessageTTLSeconds, err = c.ttlSeconds(o.TTL); err != nil {
 		return err
 	}
-	body, replay, err := sendBody(&msg)
+	req, err := c.sendToAllRequest(ctx, &params, &msg)
+	return c.run(ctx, op, req, err)
+}
+
+// sendToAllRequest builds the request of a SendToAll: from the cached
+// template when params carry no option, else with the generated builder.
+func (c *Client) sendToAllRequest(ctx context.Context, params *gen.SendToAllParams, msg *Message) (*http.Request, error) {
+	if req, ok, err := c.newSendToAllRequest(ctx, params, msg); ok {
+		return req, err
+	}
+	body, replay, err := sendBody(msg)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if params.Excluded == nil && params.Filter == nil && params.MessageTTLSeconds == nil {
-		if req, ok, err := c.newSendToAllRequest(ctx, &msg); ok {
-			return c.run(ctx, op, req, err)
-		}
-	}
-	req, err := gen.NewSendToAllRequestWithBody(c.server, c.hub, &params, msg.contentType, body)
+	req, err := gen.NewSendToAllRequestWithBody(c.server, c.hub, params, msg.contentType, body)
 	if err == nil && replay != nil {
 		replay(req)
 	}
-	return c.run(ctx, op, req, err)
+	return req, err
 }
 
 // SendToUser sends msg to every connection of userID (POST

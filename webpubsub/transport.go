@@ -1,6 +1,7 @@
 package webpubsub
 
 import (
+	"crypto/tls"
 	"net"
 	"net/http"
 	"net/url"
@@ -38,6 +39,13 @@ func newDefaultTransport() *http.Transport {
 	var p http.Protocols
 	p.SetHTTP1(true)
 	t.Protocols = &p
+	// Clone set HTTP/2 up on http.DefaultTransport and copied its TLS
+	// config, which offers "h2" in ALPN: offer only what this transport
+	// speaks, or a server that prefers HTTP/2 would answer in it.
+	if t.TLSClientConfig == nil {
+		t.TLSClientConfig = &tls.Config{}
+	}
+	t.TLSClientConfig.NextProtos = []string{"http/1.1"}
 	return t
 }
 

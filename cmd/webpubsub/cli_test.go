@@ -43,7 +43,7 @@ func TestUsageErrors(t *testing.T) {
 		{"missing connection string", noConn, "", []string{"send", "all", "hi"}, "no connection string: give --connection-string or set WEBPUBSUB_CONNECTION_STRING"},
 		{"missing hub", noHub, "", []string{"send", "all", "hi"}, "no hub: give --hub NAME or set WEBPUBSUB_HUB"},
 		{"bad hub", s.env(), "", []string{"--hub", "no-hyphens", "send", "all", "hi"}, "hub"},
-		{"bad connection string", envMap(map[string]string{envConnectionString: "Endpoint=ftp://x;AccessKey=" + emulator.DefaultAccessKey, envHub: testHub}), "", []string{"send", "all", "hi"}, "endpoint"},
+		{"bad connection string", envMap(map[string]string{envConnectionString: "Endpoint=ftp://x;AccessKey=" + emulator.DefaultAccessKey, envHub: testHub}), "", []string{"send", "all", "hi"}, "Endpoint has a scheme other than http or https"},
 		{"bad JSON", s.env(), "", []string{"send", "all", "--type", "json", `{"a":`}, "the message is not valid JSON: unexpected end of JSON input"},
 		{"bad JSON from stdin", s.env(), "{'a':1}", []string{"send", "all", "--type", "json", "-"}, "not valid JSON: invalid character '\\'' looking for beginning of object key string (at byte 2)"},
 		{"empty JSON", s.env(), "", []string{"send", "all", "--type=json", ""}, "the message is empty, which is not JSON"},

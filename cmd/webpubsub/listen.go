@@ -17,15 +17,17 @@ func listenCommand() *command {
 	return &command{
 		name:    "listen",
 		summary: "connect as a WebSocket client and print the messages it receives",
-		details: `Connect to the hub as a WebSocket client (subprotocol json.webpubsub.azure.v1)
-with a fresh client access token, join the --group groups, and print every
-message as it arrives, one per line:
+		details: `Connect to the hub as a WebSocket client (package wsclient, subprotocol
+json.reliable.webpubsub.azure.v1: a dropped connection is recovered without
+losing a message) with a fresh client access token, join the --group groups,
+and print every message as it arrives, one per line:
 
   from server, json: {"kind":"greeting"}
   from group "lobby" (user "bob"), text: "hi all"
   from server, binary: 3q2+7w==                    (base64)
 
-With --output json each line is the message exactly as the service sent it.
+With --output json each line is the message in the service's JSON format
+(without the reliable protocol's sequence id).
 The "listening" line and any problem go to stderr. listen runs until
 Ctrl-C, until --count messages arrived, or until --timeout passed (with
 --count, running out of time is an error: exit code 1).

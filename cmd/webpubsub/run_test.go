@@ -107,6 +107,14 @@ func TestListenEnds(t *testing.T) {
 			t.Errorf("%+v", r)
 		}
 	})
+	t.Run("rejected with the service's reason", func(t *testing.T) {
+		wrongKey := strings.Replace(s.connStr, "AccessKey=", "AccessKey=wrong", 1)
+		env := envMap(map[string]string{envConnectionString: wrongKey, envHub: testHub})
+		r := runCLI(t, env, "", "listen", "--timeout", "5s")
+		if r.code != exitFailure || !strings.Contains(r.stderr, "401 Unauthorized") || !strings.Contains(r.stderr, "signature") || strings.Contains(r.stderr, "access_token=ey") {
+			t.Errorf("%+v", r)
+		}
+	})
 	t.Run("unreachable service", func(t *testing.T) {
 		env := envMap(map[string]string{envConnectionString: "Endpoint=http://127.0.0.1:1;AccessKey=" + emulator.DefaultAccessKey, envHub: testHub})
 		r := runCLI(t, env, "", "listen", "--timeout", "5s")

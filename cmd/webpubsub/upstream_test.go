@@ -15,6 +15,7 @@ import (
 	"github.com/webpubsub-go/sdk/internal/wire"
 	"github.com/webpubsub-go/sdk/webpubsub"
 	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
+	"github.com/webpubsub-go/sdk/webpubsub/wsclient"
 )
 
 // seenEvent is what the app saw of a user event.
@@ -140,7 +141,11 @@ func tryDial(t *testing.T, connStr, user string) (*wsClient, error) {
 func sendEvent(ws *wsClient, name, dataType string, data any) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	return ws.request(ctx, map[string]any{"type": wire.TypeEvent, "event": name, "dataType": dataType, "data": data})
+	p := wsclient.JSON(data)
+	if dataType == wire.DataTypeText {
+		p = wsclient.Text(data.(string))
+	}
+	return ws.c.SendEvent(ctx, name, p, nil)
 }
 
 func nextMessage(t *testing.T, ws *wsClient) inbound {
@@ -174,8 +179,8 @@ func TestServeEventHandler(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []seenEvent{
-		{Hub: testHub, UserID: "alice", EventName: "greet", Subprotocol: wire.SubprotocolJSON, Data: "hello app", DataType: eventhandler.DataText},
-		{Hub: testHub, UserID: "alice", EventName: "quiet", Subprotocol: wire.SubprotocolJSON, Data: `{"n":1}`, DataType: eventhandler.DataJSON},
+		{Hub: testHub, UserID: "alice", EventName: "greet", Subprotocol: wire.SubprotocolJSONReliable, Data: "hello app", DataType: eventhandler.DataText},
+		{Hub: testHub, UserID: "alice", EventName: "quiet", Subprotocol: wire.SubprotocolJSONReliable, Data: `{"n":1}`, DataType: eventhandler.DataJSON},
 	}
 	if diff := cmp.Diff(want, a.seen()); diff != "" {
 		t.Errorf("events (-want +got):\n%s", diff)

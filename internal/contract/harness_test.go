@@ -52,6 +52,7 @@ type wire struct {
 type harness struct {
 	client *gen.ClientWithResponses
 	fake   *fakeService
+	url    string // the server's base URL
 
 	mu             sync.Mutex
 	wires          []wire
@@ -69,6 +70,7 @@ func newHarness(t *testing.T) *harness {
 	server := gen.HandlerFromMux(gen.NewStrictHandler(h.fake, nil), http.NewServeMux())
 	srv := httptest.NewServer(h.validate(router, server))
 	t.Cleanup(srv.Close)
+	h.url = srv.URL
 	h.client, err = gen.NewClientWithResponses(srv.URL, gen.WithHTTPClient(srv.Client()))
 	if err != nil {
 		t.Fatal(err)

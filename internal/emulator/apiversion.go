@@ -13,10 +13,7 @@ import (
 // apiVersions are the api-versions the emulator answers, oldest first: the
 // stable versions of the data-plane REST API. The service answers any other
 // value with 400 UnsupportedApiVersion, and so does the emulator.
-var apiVersions = []string{
-	wire.APIVersion20211001, wire.APIVersion20221101, wire.APIVersion20230701,
-	wire.APIVersion20240101, wire.APIVersion20241201,
-}
+var apiVersions = wire.APIVersions()
 
 // opMinAPIVersion is the first api-version of each operation that is not in
 // every version (rest-api.md, "API versions"). The service answers an older

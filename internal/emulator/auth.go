@@ -228,7 +228,7 @@ func clientAudienceMatches(aud []string, host, hub string) bool {
 			continue
 		}
 		p := strings.TrimSuffix(u.Path, "/")
-		if p == strings.TrimSuffix(wire.ClientPathDefault, "/")+"/"+hub {
+		if p == strings.TrimSuffix(wire.ClientPathDefault, "/")+"/"+hub || p == wire.ClientPathMQTT+hub {
 			return true
 		}
 		if p == strings.TrimSuffix(wire.ClientPathQueryHub, "/") && u.Query().Get(wire.QueryHub) == hub {

@@ -121,12 +121,16 @@ func benchBroadcast(b *testing.B, proto string, n, size int) {
 	for b.Loop() {
 		s.e.send("bench", scopeAll, "", target{}, &delivery{from: wire.FromServer, payload: Payload{DataType: wire.DataTypeJSON, Data: data}}, "")
 		sent++
+		deadline := time.Now().Add(10 * time.Second)
 		for _, c := range clients {
 			for c.got.Load() < sent {
 				select {
 				case <-c.done:
 					b.Fatalf("a client was disconnected after %d of %d messages", c.got.Load(), sent)
 				default:
+				}
+				if time.Now().After(deadline) {
+					b.Fatalf("a client got %d of %d messages in 10s", c.got.Load(), sent)
 				}
 				time.Sleep(20 * time.Microsecond)
 			}

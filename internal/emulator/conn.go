@@ -19,6 +19,7 @@ const (
 	protocolSimple   protocolKind = iota // raw payloads
 	protocolJSON                         // json.webpubsub.azure.v1
 	protocolReliable                     // json.reliable.webpubsub.azure.v1
+	protocolMQTT                         // MQTT 3.1.1 or 5.0 over WebSocket (mqtt.go)
 )
 
 func (k protocolKind) String() string {
@@ -27,6 +28,8 @@ func (k protocolKind) String() string {
 		return wire.SubprotocolJSON
 	case protocolReliable:
 		return wire.SubprotocolJSONReliable
+	case protocolMQTT:
+		return wire.SubprotocolMQTT
 	}
 	return "simple"
 }
@@ -34,7 +37,7 @@ func (k protocolKind) String() string {
 // conn is a logical client connection. With the reliable protocol it
 // outlives its WebSocket for the recovery window.
 //
-// Locking: groups, perms and ended are guarded by the engine's mutex; the
+// Locking: groups, grants and ended are guarded by the engine's mutex; the
 // rest by mu. The engine's mutex is always taken before mu.
 type conn struct {
 	e           *Emulator
@@ -46,16 +49,21 @@ type conn struct {
 	subprotocol string
 	roles       []string
 	reconnToken string
-	publishTo   string // simple clients in sendToGroup mode: the group their frames go to
+	publishTo   string       // simple clients in sendToGroup mode: the group their frames go to
+	mq          *mqttSession // MQTT clients only; guarded by mu
 
 	// Guarded by Emulator.mu.
 	groups map[string]struct{}
-	perms  map[permission]struct{}
+	grants grants
 	ended  bool
 
-	mu            sync.Mutex
-	closed        bool // no more deliveries; the connection is ending
-	ackIDs        map[uint64]struct{}
+	mu     sync.Mutex
+	closed bool // no more deliveries; the connection is ending
+	acks   ackLog
+	// ackMu makes checking, executing and recording an acked request one
+	// step, also when the old and the recovered socket of a connection
+	// both carry the same request.
+	ackMu         sync.Mutex
 	lastSeq       uint64
 	unacked       []frame // reliable: sent or pending data not yet acked
 	unackedBytes  int
@@ -71,6 +79,9 @@ type physical struct {
 	cork *corkConn // under ws; nil only if the handshake was not ours
 	wake chan struct{}
 	done chan struct{}
+	room chan struct{} // signalled when the writer takes a batch off the queue
+
+	writerDone chan struct{} // closed when writeLoop returns
 
 	// Guarded by conn.mu.
 	queue      []frame
@@ -94,11 +105,18 @@ func (p *physical) signal() {
 // enqueueLocked queues a frame for writing. The caller holds c.mu. It
 // reports false when the queue limit is exceeded.
 func (c *conn) enqueueLocked(f frame) bool {
+	return c.enqueueFrameLocked(f, false)
+}
+
+// enqueueFrameLocked queues a frame; force skips the queue limit, for the
+// answers to the client's own messages, which the reader bounds instead
+// (see waitForRoom).
+func (c *conn) enqueueFrameLocked(f frame, force bool) bool {
 	p := c.phys
 	if p == nil || p.gone || p.closeReq != nil {
 		return true
 	}
-	if f.seq == 0 {
+	if f.seq == 0 && !force {
 		lim := c.e.opts.sendQueueMessages
 		if len(p.queue) >= lim || p.queueBytes+len(f.data) > c.e.opts.sendQueueBytes {
 			return false
@@ -112,9 +130,17 @@ func (c *conn) enqueueLocked(f frame) bool {
 
 // deliver sends one fanned-out message to the connection without blocking.
 func (c *conn) deliver(d *delivery) {
+	if !d.validText() {
+		c.e.invalidDelivery()
+		return
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
+		return
+	}
+	if c.mq != nil {
+		c.mq.deliverLocked(c, d)
 		return
 	}
 	if c.kind == protocolReliable {
@@ -134,15 +160,41 @@ func (c *conn) deliver(d *delivery) {
 	}
 }
 
-// sendControl queues a control message (ack, pong). Lost if the socket drops.
+// sendControl queues the answer to a client's message (ack, pong). It is
+// never refused for a full queue: the reader does not read the client's
+// next message until the queue has room (waitForRoom), so a client gets
+// back-pressure, not a close, and answers add at most one frame per
+// message read. Lost if the socket drops.
 func (c *conn) sendControl(f frame) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.closed {
 		return
 	}
-	if !c.enqueueLocked(f) {
-		c.failLocked(wire.ClosePolicyViolation, "the client reads too slowly; its send queue is full")
+	c.enqueueFrameLocked(f, true)
+}
+
+// waitForRoom returns when the connection's send queue is at most half
+// full, so that reading the client's next message cannot overflow it with
+// answers and echoes: the client that sends faster than it reads is
+// slowed down by TCP flow control rather than cut off. It reports false
+// when the socket's writer has ended (a client that stops reading
+// altogether is closed by the write timeout or the keep-alive).
+func (c *conn) waitForRoom(ctx context.Context, p *physical) bool {
+	for {
+		c.mu.Lock()
+		full := len(p.queue) > c.e.opts.sendQueueMessages/2 || p.queueBytes > c.e.opts.sendQueueBytes/2
+		c.mu.Unlock()
+		if !full {
+			return true
+		}
+		select {
+		case <-p.room:
+		case <-p.writerDone:
+			return false
+		case <-ctx.Done():
+			return false
+		}
 	}
 }
 
@@ -167,11 +219,14 @@ func (c *conn) closeLocked(code websocket.StatusCode, reason string) {
 		c.recoverTimer.Stop()
 		c.recoverTimer = nil
 	}
+	if c.mq != nil {
+		c.mq.closingLocked(c, code, reason)
+	}
 	p := c.phys
 	if p == nil || p.gone {
 		return
 	}
-	if c.kind != protocolSimple {
+	if c.kind == protocolJSON || c.kind == protocolReliable {
 		p.queue = append(p.queue, controlFrame(disconnectedMessage{Type: wire.TypeSystem, Event: wire.SystemEventDisconnected, Message: reason}))
 	}
 	p.closeReq = &closeRequest{code: code, reason: truncateReason(reason)}
@@ -209,7 +264,7 @@ func (c *conn) ack(seq uint64) {
 func (c *conn) recordAck(id uint64) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.ackIDs[id] = struct{}{}
+	c.acks.record(id)
 }
 
 // writeLoop writes queued frames to the socket until it ends, and starts
@@ -221,6 +276,7 @@ func (c *conn) recordAck(id uint64) {
 // timer of its own either. A write that takes longer than writeTimeout, or
 // the end of ctx, closes the socket, which fails the write.
 func (c *conn) writeLoop(ctx context.Context, p *physical) {
+	defer close(p.writerDone)
 	closeNow := func() { _ = p.ws.CloseNow() }
 	timer := time.AfterFunc(time.Hour, closeNow)
 	timer.Stop()
@@ -253,6 +309,10 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 		p.queue, p.queueBytes = nil, 0
 		req := p.closeReq
 		c.mu.Unlock()
+		select { // the reader may read the client's next message
+		case p.room <- struct{}{}:
+		default:
+		}
 		now := time.Now()
 		if p.cork != nil && len(batch) > 1 {
 			p.cork.cork()
@@ -264,6 +324,12 @@ func (c *conn) writeLoop(ctx context.Context, p *physical) {
 			typ := websocket.MessageText
 			if f.binary {
 				typ = websocket.MessageBinary
+			} else if !f.checked && !utf8.Valid(f.data) {
+				// Never put invalid UTF-8 into a text frame (RFC 6455
+				// §8.1): the client would have to fail the connection.
+				c.e.opts.logger.Error("emulator bug: a text frame is not valid UTF-8; closing the connection", "hub", c.hub, "connectionId", c.id)
+				_ = p.ws.Close(wire.CloseInternalError, "internal error: a message was not valid UTF-8")
+				return
 			}
 			timer.Reset(c.e.opts.writeTimeout)
 			err := p.ws.Write(wctx, typ, f.data)

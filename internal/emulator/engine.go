@@ -29,18 +29,6 @@ func (e *Emulator) hubLocked(name string) *hubState {
 	return h
 }
 
-// permission is a granted permission; target "" means every group.
-type permission struct {
-	kind   string // wire.RoleJoinLeaveGroup or wire.RoleSendToGroup
-	target string
-}
-
-// Permission names of the REST API, mapped to the roles they stand for.
-var permissionRoles = map[string]string{
-	"joinLeaveGroup": wire.RoleJoinLeaveGroup,
-	"sendToGroup":    wire.RoleSendToGroup,
-}
-
 func randomID(n int) string {
 	b := make([]byte, n)
 	_, _ = rand.Read(b) // crypto/rand.Read never fails
@@ -51,6 +39,11 @@ func randomID(n int) string {
 func (e *Emulator) register(c *conn, groups []string) bool {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	return e.registerLocked(c, groups)
+}
+
+// registerLocked is register for a caller that holds e.mu.
+func (e *Emulator) registerLocked(c *conn, groups []string) bool {
 	if e.closed {
 		return false
 	}
@@ -228,6 +221,10 @@ func (e *Emulator) membersLocked(hub string, s scope, name string) []*conn {
 // send delivers d to every selected connection of a scope. noEcho skips
 // the connection with that id.
 func (e *Emulator) send(hub string, s scope, name string, t target, d *delivery, noEcho string) int {
+	if !d.validText() {
+		e.invalidDelivery()
+		return 0
+	}
 	e.mu.RLock()
 	defer e.mu.RUnlock()
 	n := 0
@@ -342,38 +339,21 @@ func (e *Emulator) grant(hub, id string, p permission) bool {
 	if c == nil {
 		return false
 	}
-	c.perms[p] = struct{}{}
+	c.grants.grant(p)
 	return true
 }
 
 func (e *Emulator) revoke(hub, id string, p permission) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	c := e.hubs[hub].conn(id)
-	if c == nil {
-		return
+	if c := e.hubs[hub].conn(id); c != nil {
+		c.grants.revoke(p)
 	}
-	if p.target == "" {
-		// Taking away the permission for all groups takes away every grant
-		// of that kind, group-limited ones and wildcard roles included.
-		for q := range c.perms {
-			if q.kind == p.kind {
-				delete(c.perms, q)
-			}
-		}
-		return
-	}
-	delete(c.perms, p)
 }
 
 func (e *Emulator) check(hub, id string, p permission) bool {
-	e.mu.RLock()
-	defer e.mu.RUnlock()
-	c := e.hubs[hub].conn(id)
-	if c == nil {
-		return false
-	}
-	return c.allowedLocked(p.kind, p.target)
+	c := e.lookup(hub, id)
+	return c != nil && e.permitted(c, p.kind, p.target)
 }
 
 func (h *hubState) conn(id string) *conn {
@@ -383,82 +363,8 @@ func (h *hubState) conn(id string) *conn {
 	return h.conns[id]
 }
 
-// allowedLocked reports whether the connection may join/leave or send to a
-// group. group "" asks for the permission on every group. Caller holds e.mu.
-func (c *conn) allowedLocked(kind, group string) bool {
-	if _, ok := c.perms[permission{kind: kind}]; ok {
-		return true
-	}
-	if group == "" {
-		return false
-	}
-	if _, ok := c.perms[permission{kind: kind, target: group}]; ok {
-		return true
-	}
-	for p := range c.perms {
-		if p.kind == kind && strings.HasPrefix(p.target, patternPrefix) && matchGroupPattern(p.target[len(patternPrefix):], group) {
-			return true
-		}
-	}
-	return false
-}
-
-// patternPrefix marks a permission target that holds a wildcard pattern
-// (from the roles webpubsub.joinLeaveGroups.{pattern} and
-// webpubsub.sendToGroups.{pattern}); it cannot collide with a group name
-// because group names granted over REST never start with a NUL byte.
-const patternPrefix = "\x00pattern:"
-
-// permissionsFromRoles turns token roles into permissions.
-func permissionsFromRoles(roles []string) map[permission]struct{} {
-	perms := map[permission]struct{}{}
-	for _, r := range roles {
-		for _, kind := range []string{wire.RoleJoinLeaveGroup, wire.RoleSendToGroup} {
-			switch {
-			case r == kind:
-				perms[permission{kind: kind}] = struct{}{}
-			case strings.HasPrefix(r, kind+"s.") && len(r) > len(kind)+2:
-				perms[permission{kind: kind, target: patternPrefix + r[len(kind)+2:]}] = struct{}{}
-			case strings.HasPrefix(r, kind+".") && len(r) > len(kind)+1:
-				perms[permission{kind: kind, target: r[len(kind)+1:]}] = struct{}{}
-			}
-		}
-	}
-	return perms
-}
-
-// matchGroupPattern matches a group against a role pattern: "*" matches
-// within one dot-separated segment, "**" across segments, "?" one character.
-func matchGroupPattern(pattern, group string) bool {
-	if pattern == "" {
-		return group == ""
-	}
-	switch {
-	case strings.HasPrefix(pattern, "**"):
-		rest := pattern[2:]
-		for i := 0; i <= len(group); i++ {
-			if matchGroupPattern(rest, group[i:]) {
-				return true
-			}
-		}
-		return false
-	case pattern[0] == '*':
-		rest := pattern[1:]
-		for i := 0; i <= len(group); i++ {
-			if matchGroupPattern(rest, group[i:]) {
-				return true
-			}
-			if i < len(group) && group[i] == '.' {
-				return false
-			}
-		}
-		return false
-	case group == "":
-		return false
-	case pattern[0] == '?':
-		return group[0] != '.' && matchGroupPattern(pattern[1:], group[1:])
-	case pattern[0] == group[0]:
-		return matchGroupPattern(pattern[1:], group[1:])
-	}
-	return false
+// invalidDelivery reports a message that could not go into text frames
+// although every source checks its input: a bug, logged, never sent.
+func (e *Emulator) invalidDelivery() {
+	e.opts.logger.Error("emulator bug: a message is not valid UTF-8 and was not sent")
 }

@@ -318,6 +318,16 @@ func (c *wsClient) closeStatus() websocket.StatusCode {
 	}
 }
 
+// waitClosed waits for ch to be closed, at most 10 seconds.
+func waitClosed(t testing.TB, ch <-chan struct{}, what string) {
+	t.Helper()
+	select {
+	case <-ch:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("timed out waiting for %s to finish", what)
+	}
+}
+
 func eventually(t testing.TB, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(5 * time.Second)

@@ -39,6 +39,25 @@ type ConnectRequest struct {
 	Query map[string][]string
 	// Headers are the handshake's headers without Authorization.
 	Headers map[string][]string
+	// MQTT describes an MQTT client's CONNECT packet; nil for WebSocket
+	// clients.
+	MQTT *MQTTConnect
+}
+
+// MQTTConnect is what the upstream connect event of an MQTT client tells
+// beyond a WebSocket client's.
+type MQTTConnect struct {
+	// PhysicalConnectionID identifies the network connection
+	// (ce-physicalConnectionId).
+	PhysicalConnectionID string
+	// ProtocolVersion is the CONNECT packet's protocol level: 4 (3.1.1)
+	// or 5 (5.0).
+	ProtocolVersion int
+	// Username and Password are the packet's; nil when absent.
+	Username *string
+	Password []byte
+	// UserProperties are the packet's user properties (5.0).
+	UserProperties []wire.CEMQTTUserProperty
 }
 
 // ConnectResponse changes how an accepted client is connected.
@@ -53,6 +72,8 @@ type ConnectResponse struct {
 	// Subprotocol picks one of the offered subprotocols; "" keeps the
 	// emulator's choice.
 	Subprotocol string
+	// MQTTUserProperties go to an MQTT 5.0 client in its CONNACK packet.
+	MQTTUserProperties []wire.CEMQTTUserProperty
 }
 
 // ConnectError rejects a client with an HTTP status (401 when StatusCode
@@ -60,6 +81,12 @@ type ConnectResponse struct {
 type ConnectError struct {
 	StatusCode int
 	Message    string
+	// MQTTCode is the CONNACK code for a rejected MQTT client: the code the
+	// event handler answered, or the one its status maps to; 0 for
+	// WebSocket clients.
+	MQTTCode int
+	// MQTTUserProperties go to an MQTT 5.0 client in its CONNACK packet.
+	MQTTUserProperties []wire.CEMQTTUserProperty
 }
 
 // Error returns the message.
@@ -81,6 +108,17 @@ type ConnectionInfo struct {
 	ConnectionID string
 	UserID       string
 	Subprotocol  string // empty for simple WebSocket clients
+	// MQTT is set for MQTT clients; nil for WebSocket clients.
+	MQTT *MQTTSession
+}
+
+// MQTTSession identifies an MQTT client's session and network connection
+// in lifecycle calls.
+type MQTTSession struct {
+	PhysicalConnectionID string // ce-physicalConnectionId
+	SessionID            string // ce-sessionId
+	// Disconnect tells how the session ended; set in HandleDisconnected.
+	Disconnect *wire.CEMQTTDisconnectedProperties
 }
 
 func (c *conn) info() ConnectionInfo {
@@ -137,7 +175,6 @@ func (e *Emulator) runConnect(r *http.Request, c *conn, cc clientClaims, offered
 	}
 	if len(resp.Roles) > 0 {
 		c.roles = append(append([]string(nil), c.roles...), resp.Roles...)
-		c.perms = permissionsFromRoles(c.roles)
 	}
 	for _, g := range resp.Groups {
 		if err := validateGroup(g); err != nil {

@@ -58,11 +58,15 @@ type delivery struct {
 	fromUserID string
 	hasFrom    bool
 	payload    Payload
-	expires    time.Time // zero: never
+	expires    time.Time   // zero: never
+	mqtt       *mqttOrigin // set when an MQTT client published the message
 
 	once   sync.Once
 	prefix []byte // JSON object without its closing brace
-	plain  []byte // the whole JSON object: the frame of every non-reliable json connection
+
+	checkOnce sync.Once
+	textOK    bool   // the payload may go into text frames: binary, or valid UTF-8
+	plain     []byte // the whole JSON object: the frame of every non-reliable json connection
 }
 
 func (d *delivery) jsonPrefix() []byte {
@@ -89,14 +93,24 @@ func (d *delivery) jsonPrefix() []byte {
 	return d.prefix
 }
 
+// validText reports whether the payload can go into text frames. Every
+// source checks its input (REST bodies, client messages, event handler
+// replies); this is the last guard, run once per delivery.
+func (d *delivery) validText() bool {
+	d.checkOnce.Do(func() {
+		d.textOK = d.payload.DataType == wire.DataTypeBinary || utf8.Valid(d.payload.Data)
+	})
+	return d.textOK
+}
+
 // frameFor encodes the delivery for one connection's protocol.
 func (d *delivery) frameFor(kind protocolKind, seq uint64) frame {
 	if kind == protocolSimple {
-		return frame{binary: d.payload.DataType == wire.DataTypeBinary, data: d.payload.Data, expires: d.expires}
+		return frame{binary: d.payload.DataType == wire.DataTypeBinary, data: d.payload.Data, expires: d.expires, checked: d.validText()}
 	}
 	p := d.jsonPrefix()
 	if seq == 0 { // the same bytes for every connection: share them (frames are never modified)
-		return frame{data: d.plain, expires: d.expires}
+		return frame{data: d.plain, expires: d.expires, checked: d.validText()}
 	}
 	b := make([]byte, 0, len(p)+32)
 	b = append(b, p...)
@@ -105,7 +119,7 @@ func (d *delivery) frameFor(kind protocolKind, seq uint64) frame {
 		b = strconv.AppendUint(b, seq, 10)
 	}
 	b = append(b, '}')
-	return frame{data: b, seq: seq, expires: d.expires}
+	return frame{data: b, seq: seq, expires: d.expires, checked: d.validText()}
 }
 
 func writePayloadData(b *bytes.Buffer, p Payload) {
@@ -135,6 +149,7 @@ type frame struct {
 	binary  bool
 	data    []byte
 	seq     uint64    // non-zero for reliable data messages
+	checked bool      // a text frame known to be valid UTF-8; the writer checks the others
 	expires time.Time // zero: never
 }
 
@@ -171,7 +186,7 @@ func controlFrame(v any) frame {
 	if err != nil { // the control types above always marshal
 		panic(fmt.Sprintf("emulator: encoding control message: %v", err))
 	}
-	return frame{data: b}
+	return frame{data: b, checked: true} // json.Marshal writes valid UTF-8
 }
 
 // Client → service message (json subprotocols). Fields are a union over all

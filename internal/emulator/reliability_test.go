@@ -233,7 +233,7 @@ func TestReliableRepeatedReconnects(t *testing.T) {
 			}
 			r.c = rc
 		}
-		<-sent
+		waitClosed(t, sent, "the sender")
 		if err := r.take(total, 7); err != nil {
 			t.Fatal(err)
 		}

@@ -104,7 +104,7 @@ func TestReliableRecoveryAfterDrop(t *testing.T) {
 		t.Fatalf("recovered as %q, want %q", rc.id, c.id)
 	}
 	r.c = rc
-	<-sent
+	waitClosed(t, sent, "the sender")
 	if err := r.take(total, 40); err != nil {
 		t.Fatal(err)
 	}

@@ -63,10 +63,12 @@ func (e *Emulator) routes() http.Handler {
 	root.Handle("/api/", e.restLayer(api))
 	root.HandleFunc("GET "+wire.ClientPathDefault+"{hub}", e.serveClient)
 	root.HandleFunc("GET "+wire.ClientPathQueryHub+"{$}", e.serveClient)
+	root.HandleFunc("GET "+wire.ClientPathMQTT+"{hub}", e.serveMQTT)
 	e.mux = root
 	e.ops = map[string]string{
 		"GET " + wire.ClientPathDefault + "{hub}": OperationConnect,
 		"GET " + wire.ClientPathQueryHub + "{$}":  OperationConnect,
+		"GET " + wire.ClientPathMQTT + "{hub}":    OperationConnect,
 	}
 	e.apiMux = api
 	return root

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"net/url"
 	"os"
 	"slices"
@@ -278,9 +279,11 @@ func ParseUpstreamConfig(data []byte) ([]UpstreamSetting, error) {
 
 // upstreamOptions are the options of the upstream dispatcher.
 type upstreamOptions struct {
-	settings []UpstreamSetting
-	timeout  time.Duration
-	origin   string
+	settings  []UpstreamSetting
+	timeout   time.Duration
+	origin    string
+	noOrigin  bool // WithUpstreamOrigin("") was passed: a mistake New reports
+	transport http.RoundTripper
 }
 
 func (o *options) upstreamOpts() *upstreamOptions {
@@ -322,11 +325,17 @@ func WithUpstreamTimeout(d time.Duration) Option {
 func WithUpstreamOrigin(host string) Option {
 	return func(o *options) {
 		u := o.upstreamOpts()
-		u.origin = host
-		if host == "" {
-			u.origin = "\x00" // rejected by New: an empty origin is a mistake
-		}
+		u.origin, u.noOrigin = host, host == ""
 	}
+}
+
+// WithUpstreamTransport sends the requests to event handlers (handshakes
+// and events) through rt instead of a fresh HTTP transport, for example to
+// serve them in-process with an http.Handler in tests. Signing, headers,
+// the handshake, timeouts and failure handling stay the same; only the cap
+// on response headers (64 KiB) is then rt's business.
+func WithUpstreamTransport(rt http.RoundTripper) Option {
+	return func(o *options) { o.upstreamOpts().transport = rt }
 }
 
 // setupUpstream validates the upstream options and installs the dispatcher
@@ -341,7 +350,7 @@ func (o *options) setupUpstream() error {
 		return errors.New("emulator: WithUpstream and WithEventHandler cannot be combined: pass one of them")
 	case u.timeout <= 0:
 		return fmt.Errorf("emulator: upstream timeout %v must be positive", u.timeout)
-	case u.origin == "\x00" || strings.ContainsAny(u.origin, " /\r\n"):
+	case u.noOrigin || strings.ContainsAny(u.origin, " /\r\n\x00"):
 		return errors.New("emulator: WithUpstreamOrigin needs a host name such as \"localhost:8080\"")
 	}
 	settings := make([]UpstreamSetting, len(u.settings))
@@ -352,6 +361,10 @@ func (o *options) setupUpstream() error {
 		}
 		settings[i] = v
 	}
-	o.eventHandler = newDispatcher(settings, o.accessKeys, u.origin, u.timeout, o.logger)
+	d := newDispatcher(settings, o.accessKeys, u.origin, u.timeout, o.logger)
+	if u.transport != nil {
+		d.client.Transport = u.transport
+	}
+	o.eventHandler = d
 	return nil
 }

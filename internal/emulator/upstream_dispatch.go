@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -48,9 +49,9 @@ type dispatcher struct {
 	logger   *slog.Logger
 
 	mu          sync.Mutex
-	conns       map[string]*upstreamConn // hub + "\x00" + connection id
-	validations map[string]*validation   // validation URL + "\x00" + origin
-	swept       time.Time                // last sweep of conns for clients that never connected
+	conns       map[connRef]*upstreamConn
+	validations map[validationKey]*validation
+	swept       time.Time // last sweep of conns for clients that never connected
 }
 
 // upstreamConn is what the dispatcher keeps for one connection.
@@ -91,15 +92,21 @@ func newDispatcher(settings []UpstreamSetting, keys []string, origin string, tim
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
 		logger:      logger,
-		conns:       map[string]*upstreamConn{},
-		validations: map[string]*validation{},
+		conns:       map[connRef]*upstreamConn{},
+		validations: map[validationKey]*validation{},
 	}
 }
 
 // closeIdle drops the dispatcher's idle HTTP connections.
 func (d *dispatcher) closeIdle() { d.client.CloseIdleConnections() }
 
-func connKey(hub, id string) string { return hub + "\x00" + id }
+// connRef and validationKey are map keys of two parts; a struct, not a
+// joined string, so that no value of one part can run into the other.
+type connRef struct{ hub, id string }
+
+type validationKey struct{ url, origin string }
+
+func connKey(hub, id string) connRef { return connRef{hub, id} }
 
 func (d *dispatcher) userSetting(hub, name string) *UpstreamSetting {
 	for i := range d.settings {
@@ -151,6 +158,7 @@ type event struct {
 	name, ceType                           string
 	contentType                            string
 	body                                   []byte
+	physicalConnectionID, sessionID        string // MQTT clients only
 }
 
 // answer is an event handler's HTTP response.
@@ -212,6 +220,12 @@ func (d *dispatcher) deliver(ctx context.Context, s *UpstreamSetting, ev event) 
 	}
 	if hasState {
 		h.Set(wire.HeaderCEConnectionState, state)
+	}
+	if ev.physicalConnectionID != "" {
+		h.Set(wire.HeaderCEPhysicalConnectionID, ev.physicalConnectionID)
+	}
+	if ev.sessionID != "" {
+		h.Set(wire.HeaderCESessionID, ev.sessionID)
 	}
 	h.Set(wire.HeaderCESignature, wire.CESignatureHeader(ev.connectionID, d.keys...))
 	h.Set(wire.HeaderWebHookRequestOrigin, origin)
@@ -275,7 +289,7 @@ func transportError(ctx context.Context, target string, timeout time.Duration, e
 // then the handshake is tried again.
 func (d *dispatcher) validate(ctx context.Context, s *UpstreamSetting, hub, origin string) error {
 	target := expandTemplate(s.URLTemplate, hub, wire.CEEventValidate)
-	key := target + "\x00" + origin
+	key := validationKey{target, origin}
 	for {
 		d.mu.Lock()
 		v := d.validations[key]
@@ -370,7 +384,18 @@ func (d *dispatcher) HandleConnect(ctx context.Context, req ConnectRequest) (*Co
 	return resp, err
 }
 
+// connect delivers the connect event. An MQTT client's rejection carries
+// the CONNACK code the handler chose, or the one its status maps to.
 func (d *dispatcher) connect(ctx context.Context, s *UpstreamSetting, req ConnectRequest) (*ConnectResponse, error) {
+	resp, err := d.connectEvent(ctx, s, req)
+	var ce *ConnectError
+	if req.MQTT != nil && errors.As(err, &ce) && ce.MQTTCode == 0 {
+		ce.MQTTCode = wire.MQTTConnectCodeForStatus(ce.StatusCode, req.MQTT.ProtocolVersion)
+	}
+	return resp, err
+}
+
+func (d *dispatcher) connectEvent(ctx context.Context, s *UpstreamSetting, req ConnectRequest) (*ConnectResponse, error) {
 	body := wire.CEConnectBody{
 		Claims:             map[string]wire.CEStrings{},
 		Query:              map[string]wire.CEStrings{},
@@ -387,14 +412,25 @@ func (d *dispatcher) connect(ctx context.Context, s *UpstreamSetting, req Connec
 	for k, v := range req.Headers {
 		body.Headers[k] = v
 	}
-	data, err := json.Marshal(body)
+	full := wire.CEMQTTConnectBody{CEConnectBody: body}
+	ev := event{
+		hub: req.Hub, connectionID: req.ConnectionID, userID: req.UserID,
+		name: wire.CEEventConnect, ceType: wire.CETypeConnect, contentType: wire.ContentTypeJSON,
+	}
+	if m := req.MQTT; m != nil {
+		full.MQTT = &wire.CEMQTTConnectProperties{ProtocolVersion: m.ProtocolVersion, Username: m.Username, UserProperties: m.UserProperties}
+		if m.Password != nil {
+			pw := base64.StdEncoding.EncodeToString(m.Password)
+			full.MQTT.Password = &pw
+		}
+		ev.subprotocol, ev.physicalConnectionID = wire.CESubprotocolMQTT, m.PhysicalConnectionID
+	}
+	data, err := json.Marshal(full)
 	if err != nil {
 		return nil, &ConnectError{StatusCode: http.StatusInternalServerError, Message: "cannot encode the connect event: " + err.Error()}
 	}
-	a, err := d.deliver(ctx, s, event{
-		hub: req.Hub, connectionID: req.ConnectionID, userID: req.UserID,
-		name: wire.CEEventConnect, ceType: wire.CETypeConnect, contentType: wire.ContentTypeJSON, body: data,
-	})
+	ev.body = data
+	a, err := d.deliver(ctx, s, ev)
 	if err != nil {
 		return nil, &ConnectError{StatusCode: http.StatusInternalServerError, Message: "the connect event failed: " + err.Error()}
 	}
@@ -404,15 +440,15 @@ func (d *dispatcher) connect(ctx context.Context, s *UpstreamSetting, req Connec
 		if status != http.StatusBadRequest && status != http.StatusUnauthorized && status != http.StatusForbidden {
 			status = http.StatusBadRequest
 		}
-		return nil, &ConnectError{StatusCode: status, Message: fmt.Sprintf("the event handler rejected the connection (%d): %s", a.status, excerpt(a.body))}
+		return nil, mqttRejection(req, a, &ConnectError{StatusCode: status, Message: fmt.Sprintf("the event handler rejected the connection (%d): %s", a.status, excerpt(a.body))})
 	case a.status < 200 || a.status > 299:
-		return nil, &ConnectError{StatusCode: http.StatusInternalServerError, Message: fmt.Sprintf("the event handler answered the connect event with %d: %s", a.status, excerpt(a.body))}
+		return nil, mqttRejection(req, a, &ConnectError{StatusCode: http.StatusInternalServerError, Message: fmt.Sprintf("the event handler answered the connect event with %d: %s", a.status, excerpt(a.body))})
 	}
 	d.setState(req.Hub, req.ConnectionID, a.header)
 	if a.status != http.StatusOK || len(bytes.TrimSpace(a.body)) == 0 {
 		return nil, nil
 	}
-	var cr wire.CEConnectResponse
+	var cr wire.CEMQTTConnectResponse
 	if err := json.Unmarshal(a.body, &cr); err != nil {
 		return nil, &ConnectError{StatusCode: http.StatusInternalServerError, Message: fmt.Sprintf("the event handler's answer to the connect event is not the expected JSON object {userId, groups, roles, subprotocol}: %v", err)}
 	}
@@ -420,7 +456,27 @@ func (d *dispatcher) connect(ctx context.Context, s *UpstreamSetting, req Connec
 	if cr.UserID != "" {
 		out.UserID = &cr.UserID
 	}
+	if req.MQTT != nil && cr.MQTT != nil {
+		out.MQTTUserProperties = cr.MQTT.UserProperties
+	}
 	return out, nil
+}
+
+// mqttRejection adds to an MQTT client's rejection what the handler's body
+// says ({"mqtt": {"code", "reason", "userProperties"}}), when it says it.
+func mqttRejection(req ConnectRequest, a *answer, ce *ConnectError) *ConnectError {
+	if req.MQTT == nil {
+		return ce
+	}
+	var f wire.CEMQTTConnectFailure
+	if json.Unmarshal(a.body, &f) != nil || f.MQTT.Code == 0 {
+		return ce
+	}
+	ce.MQTTCode, ce.MQTTUserProperties = f.MQTT.Code, f.MQTT.UserProperties
+	if f.MQTT.Reason != "" {
+		ce.Message = fmt.Sprintf("the event handler rejected the connection (%d, MQTT code %#02x): %s", a.status, f.MQTT.Code, excerpt([]byte(f.MQTT.Reason)))
+	}
+	return ce
 }
 
 // track remembers a connecting client, and forgets clients whose handshake
@@ -464,7 +520,14 @@ func (d *dispatcher) HandleConnected(ctx context.Context, info ConnectionInfo) {
 // it, then forgets the connection. Failures are logged only.
 func (d *dispatcher) HandleDisconnected(ctx context.Context, info ConnectionInfo, reason string) {
 	defer d.forget(info.Hub, info.ConnectionID)
-	data, err := json.Marshal(wire.CEDisconnectedBody{Reason: reason})
+	body := wire.CEMQTTDisconnectedBody{CEDisconnectedBody: wire.CEDisconnectedBody{Reason: reason}}
+	if info.MQTT != nil {
+		body.MQTT = info.MQTT.Disconnect
+		if body.MQTT == nil {
+			body.MQTT = &wire.CEMQTTDisconnectedProperties{}
+		}
+	}
+	data, err := json.Marshal(body)
 	if err != nil {
 		d.logger.Error("cannot encode the disconnected event", "error", err.Error())
 		return
@@ -478,10 +541,15 @@ func (d *dispatcher) notify(ctx context.Context, info ConnectionInfo, name, ceTy
 	if s == nil {
 		return
 	}
-	a, err := d.deliver(ctx, s, event{
+	ev := event{
 		hub: info.Hub, connectionID: info.ConnectionID, userID: info.UserID, subprotocol: info.Subprotocol,
 		name: name, ceType: ceType, contentType: wire.ContentTypeJSON, body: body,
-	})
+	}
+	if info.MQTT != nil {
+		ev.subprotocol = wire.CESubprotocolMQTT
+		ev.physicalConnectionID, ev.sessionID = info.MQTT.PhysicalConnectionID, info.MQTT.SessionID
+	}
+	a, err := d.deliver(ctx, s, ev)
 	if err == nil && (a.status < 200 || a.status > 299) {
 		d.logger.Warn("event handler failed a "+name+" event", "hub", info.Hub, "connectionId", info.ConnectionID,
 			"url", redactURL(s.URLTemplate), "status", a.status, "body", excerpt(a.body))

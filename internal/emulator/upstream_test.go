@@ -725,3 +725,31 @@ func TestDispatcherForgetsClientsThatNeverConnected(t *testing.T) {
 		t.Errorf("tracked connections (-want +got):\n%s", diff)
 	}
 }
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestUpstreamTransport(t *testing.T) {
+	var got []string
+	rt := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = append(got, r.Method+" "+r.URL.String()+" "+r.Header.Get(wire.HeaderCEEventName))
+		h := http.Header{}
+		h.Set(wire.HeaderWebHookAllowedOrigin, wire.CEAllowAllOrigins)
+		return &http.Response{StatusCode: http.StatusNoContent, Header: h, Body: http.NoBody, Request: r}, nil
+	})
+	e, err := New(WithUpstream(UpstreamSetting{Hub: "chat", URLTemplate: "http://app.invalid/{event}", UserEventPattern: "*"}),
+		WithUpstreamTransport(rt))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer e.Close()
+	reply, err := e.opts.eventHandler.HandleEvent(context.Background(), textEvent("conn-1", "greet", "hi"))
+	if err != nil || reply != nil {
+		t.Fatalf("HandleEvent = %v, %v; want no reply and no error", reply, err)
+	}
+	want := []string{"OPTIONS http://app.invalid/validate ", "POST http://app.invalid/greet greet"}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("requests through the transport (-want +got):\n%s", diff)
+	}
+}

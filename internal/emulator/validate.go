@@ -28,6 +28,8 @@ func validateHub(hub string) error {
 func validateGroup(group string) error {
 	n := utf8.RuneCountInString(group)
 	switch {
+	case !utf8.ValidString(group):
+		return errors.New("the group name is not valid UTF-8")
 	case n == 0:
 		return errors.New("the group name is empty: use 1 to 1024 characters")
 	case n > 1024:

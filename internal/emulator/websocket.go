@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -104,8 +106,6 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		subprotocol: echo,
 		roles:       claims.roles,
 		groups:      map[string]struct{}{},
-		perms:       permissionsFromRoles(claims.roles),
-		ackIDs:      map[uint64]struct{}{},
 	}
 	groups, status, msg := e.runConnect(r, c, claims, offeredSubprotocols(r))
 	if status != 0 {
@@ -114,7 +114,11 @@ func (e *Emulator) serveClient(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	kind, echo = c.kind, c.subprotocol
-	if c.publishTo, err = publishGroup(q, kind, c.roles); err != nil {
+	if c.grants, err = newGrants(c.roles); err != nil {
+		writeError(w, http.StatusBadRequest, "InvalidRoles", err.Error())
+		return
+	}
+	if c.publishTo, err = publishGroup(q, kind, c.grants); err != nil {
 		writeError(w, http.StatusForbidden, "Forbidden", err.Error())
 		return
 	}
@@ -190,12 +194,12 @@ func (e *Emulator) accept(w http.ResponseWriter, r *http.Request, echo string) (
 }
 
 func (e *Emulator) newPhysical(ws *websocket.Conn) *physical {
-	return &physical{ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{})}
+	return &physical{ws: ws, wake: make(chan struct{}, 1), done: make(chan struct{}), room: make(chan struct{}, 1), writerDone: make(chan struct{})}
 }
 
 // publishGroup reads the sendToGroup mode of a simple client: the group its
 // frames are published to, or "" for the default (frames are events).
-func publishGroup(q url.Values, kind protocolKind, roles []string) (string, error) {
+func publishGroup(q url.Values, kind protocolKind, g grants) (string, error) {
 	mode := q.Get(wire.QueryMode)
 	if mode == "" {
 		return "", nil
@@ -206,15 +210,14 @@ func publishGroup(q url.Values, kind protocolKind, roles []string) (string, erro
 	if kind != protocolSimple {
 		return "", fmt.Errorf("%s=%s is for simple WebSocket clients; json subprotocol clients send sendToGroup messages", wire.QueryMode, wire.ModeSendToGroup)
 	}
-	g := q.Get(wire.QueryGroup)
-	if err := validateGroup(g); err != nil {
+	group := q.Get(wire.QueryGroup)
+	if err := validateGroup(group); err != nil {
 		return "", fmt.Errorf("%s=%s needs a valid %s query parameter: %v", wire.QueryMode, wire.ModeSendToGroup, wire.QueryGroup, err)
 	}
-	c := conn{perms: permissionsFromRoles(roles)}
-	if !c.allowedLocked(wire.RoleSendToGroup, g) {
-		return "", fmt.Errorf("publishing to group %q needs role %s or %s.%s in the token", g, wire.RoleSendToGroup, wire.RoleSendToGroup, g)
+	if !g.literal(wire.RoleSendToGroup, group) && !matchAny(g.patterns, wire.RoleSendToGroup, group) {
+		return "", fmt.Errorf("publishing to group %q needs role %s or %s.%s in the token", group, wire.RoleSendToGroup, wire.RoleSendToGroup, group)
 	}
-	return g, nil
+	return group, nil
 }
 
 // recoverClient reattaches a reliable client to its logical connection and
@@ -285,9 +288,19 @@ func (c *conn) run(p *physical) {
 
 func (c *conn) readLoop(ctx context.Context, p *physical) {
 	for {
+		if !c.waitForRoom(ctx, p) {
+			return
+		}
 		typ, data, err := p.ws.Read(ctx)
 		if err != nil {
 			return
+		}
+		if c.isClosed() {
+			continue // ended (e.g. for a bad frame): read on only until the close handshake ends
+		}
+		if typ == websocket.MessageText && !utf8.Valid(data) && c.kind == protocolSimple {
+			c.invalidUTF8("the text frame is not valid UTF-8")
+			continue // the next read ends when the close handshake does
 		}
 		if c.kind == protocolSimple {
 			dt := wire.DataTypeText
@@ -313,8 +326,26 @@ func (c *conn) readLoop(ctx context.Context, p *physical) {
 			c.protocolViolation("the message is not a valid JSON object")
 			continue
 		}
+		// encoding/json replaces invalid UTF-8 and lone surrogate escapes
+		// in strings with U+FFFD, and keeps them as they are in raw data:
+		// either way the message would not be what the client sent.
+		if reason := invalidText(data); reason != "" {
+			if m.AckID == nil {
+				c.invalidUTF8(reason)
+				continue
+			}
+			c.sendAck(m.AckID, wire.AckErrorBadRequest, reason+": send text as UTF-8")
+			continue
+		}
 		c.handleMessage(ctx, &m)
 	}
+}
+
+// isClosed reports whether the connection takes no more messages.
+func (c *conn) isClosed() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.closed
 }
 
 // physicalGone runs after a socket ends. A reliable connection waits for a
@@ -355,6 +386,66 @@ func (c *conn) physicalGone(p *physical) {
 	c.e.detach(c)
 }
 
+// invalidUTF8 ends a connection whose text frame was not valid UTF-8, as
+// RFC 6455 §8.1 requires.
+func (c *conn) invalidUTF8(reason string) {
+	c.e.opts.logger.Info("client sent invalid UTF-8", "hub", c.hub, "connectionId", c.id, "reason", reason)
+	c.e.endConn(c, wire.CloseInvalidPayload, reason)
+}
+
+// invalidText tells why a JSON text is not valid Unicode text: invalid
+// UTF-8, or a \u escape of a UTF-16 surrogate that is not part of a pair.
+// It returns "" for valid text. The input must be valid JSON.
+func invalidText(data []byte) string {
+	if !utf8.Valid(data) {
+		return "the message is not valid UTF-8"
+	}
+	inString := false
+	for i := 0; i < len(data); i++ {
+		switch b := data[i]; {
+		case b == '"':
+			inString = !inString
+		case b == '\\' && inString:
+			i++
+			if data[i] != 'u' {
+				continue
+			}
+			r := hex4(data[i+1 : i+5])
+			i += 4
+			switch {
+			case r >= 0xDC00 && r <= 0xDFFF:
+				return "the message holds a lone UTF-16 surrogate escape"
+			case r >= 0xD800 && r <= 0xDBFF:
+				if i+6 >= len(data) || data[i+1] != '\\' || data[i+2] != 'u' {
+					return "the message holds a lone UTF-16 surrogate escape"
+				}
+				if lo := hex4(data[i+3 : i+7]); lo < 0xDC00 || lo > 0xDFFF {
+					return "the message holds a lone UTF-16 surrogate escape"
+				}
+				i += 6
+			}
+		}
+	}
+	return ""
+}
+
+// hex4 decodes the four hex digits of a \u escape of valid JSON.
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c - 'a' + 10)
+		default:
+			r |= rune(c - 'A' + 10)
+		}
+	}
+	return r
+}
+
 // protocolViolation ends a connection that sent an unreadable message.
 func (c *conn) protocolViolation(reason string) {
 	c.e.opts.logger.Info("client protocol violation", "hub", c.hub, "connectionId", c.id, "reason", reason)
@@ -365,11 +456,15 @@ func (c *conn) sendAck(id *uint64, errName, msg string) {
 	if id == nil {
 		return
 	}
-	a := ackMessage{Type: wire.TypeAck, AckID: *id, Success: errName == ""}
-	if errName != "" {
-		a.Error = &ackError{Name: errName, Message: msg}
+	if errName == "" { // the common case, encoded without reflection
+		b := make([]byte, 0, 64)
+		b = append(b, `{"type":"`+wire.TypeAck+`","ackId":`...)
+		b = strconv.AppendUint(b, *id, 10)
+		b = append(b, `,"success":true}`...)
+		c.sendControl(frame{data: b, checked: true})
+		return
 	}
-	c.sendControl(controlFrame(a))
+	c.sendControl(controlFrame(ackMessage{Type: wire.TypeAck, AckID: *id, Error: &ackError{Name: errName, Message: msg}}))
 }
 
 func (c *conn) handleMessage(ctx context.Context, m *clientMessage) {
@@ -389,6 +484,10 @@ func (c *conn) handleMessage(ctx context.Context, m *clientMessage) {
 		}
 		return
 	}
+	if m.AckID != nil {
+		c.ackMu.Lock()
+		defer c.ackMu.Unlock()
+	}
 	if m.AckID != nil && !c.ackUnused(*m.AckID) {
 		c.sendAck(m.AckID, wire.AckErrorDuplicate, fmt.Sprintf("ackId %d was already used by this connection", *m.AckID))
 		return
@@ -404,8 +503,7 @@ func (c *conn) handleMessage(ctx context.Context, m *clientMessage) {
 func (c *conn) ackUnused(id uint64) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	_, dup := c.ackIDs[id]
-	return !dup
+	return !c.acks.seen(id)
 }
 
 // execute runs a request message and returns the ack error name ("" on
@@ -447,14 +545,28 @@ func (c *conn) execute(ctx context.Context, m *clientMessage) (string, string) {
 	return wire.AckErrorBadRequest, fmt.Sprintf("unsupported message type %q", m.Type)
 }
 
+// maxClientGroups bounds the groups a client joins with joinGroup messages
+// (each name up to 1,024 characters): the connection's memory stays
+// bounded whatever it sends. Groups added over REST count too, but the
+// application adding them is never refused.
+const maxClientGroups = 10000
+
+// clientJoinLeave joins or leaves a group for a client, if its grants
+// allow it. Wildcard roles are matched without the engine's lock; the
+// join then happens under it only if no permission was revoked meanwhile
+// (else the check runs again), so a join never outlives a revocation that
+// came before it.
 func (e *Emulator) clientJoinLeave(c *conn, group string, join bool) (string, string) {
-	e.mu.Lock()
-	defer e.mu.Unlock()
+	if !e.lockIfPermitted(c, wire.RoleJoinLeaveGroup, group) {
+		return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to join or leave group %q: give it role %s or %s.%s", group, wire.RoleJoinLeaveGroup, wire.RoleJoinLeaveGroup, group)
+	}
 	if c.ended {
+		e.mu.Unlock()
 		return wire.AckErrorNotFound, "the connection has ended"
 	}
-	if !c.allowedLocked(wire.RoleJoinLeaveGroup, group) {
-		return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to join or leave group %q: give it role %s or %s.%s", group, wire.RoleJoinLeaveGroup, wire.RoleJoinLeaveGroup, group)
+	if _, in := c.groups[group]; join && !in && len(c.groups) >= maxClientGroups {
+		e.mu.Unlock()
+		return wire.AckErrorBadRequest, fmt.Sprintf("the connection is in %d groups, as many as a client may join: leave one first", len(c.groups))
 	}
 	h := e.hubLocked(c.hub)
 	if join {
@@ -462,14 +574,12 @@ func (e *Emulator) clientJoinLeave(c *conn, group string, join bool) (string, st
 	} else {
 		e.leaveLocked(h, c, group)
 	}
+	e.mu.Unlock()
 	return "", ""
 }
 
 func (e *Emulator) clientSendToGroup(c *conn, group string, p Payload, noEcho bool) (string, string) {
-	e.mu.RLock()
-	allowed := c.allowedLocked(wire.RoleSendToGroup, group)
-	e.mu.RUnlock()
-	if !allowed {
+	if !e.permitted(c, wire.RoleSendToGroup, group) {
 		return wire.AckErrorForbidden, fmt.Sprintf("the connection has no permission to send to group %q: give it role %s or %s.%s", group, wire.RoleSendToGroup, wire.RoleSendToGroup, group)
 	}
 	d := &delivery{from: wire.FromGroup, group: group, fromUserID: c.userID, hasFrom: c.hasUser, payload: p}
@@ -508,6 +618,10 @@ func (c *conn) handleEvent(ctx context.Context, name string, p Payload, ackID *u
 		return errName, msg
 	}
 	if reply != nil {
+		if reply.DataType != wire.DataTypeBinary && !utf8.Valid(reply.Data) {
+			c.e.opts.logger.Warn("the event handler's reply is not valid UTF-8; it is not sent", "hub", c.hub, "event", name, "connectionId", c.id)
+			return wire.AckErrorInternal, "the event handler's reply is not valid UTF-8"
+		}
 		c.deliver(&delivery{from: wire.FromServer, payload: *reply})
 	}
 	return "", ""

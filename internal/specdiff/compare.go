@@ -95,10 +95,10 @@ func compareOperation(where string, o, u *operation, add func(where, what, offic
 		label := paramLabel(in, name)
 		switch {
 		case up == nil:
-			add(where, label, "present", "")
+			add(where, label, paramShape(op), "")
 			continue
 		case op == nil:
-			add(where, label, "", "present")
+			add(where, label, "", paramShape(up))
 			continue
 		}
 		for _, f := range paramFields {
@@ -114,9 +114,9 @@ func compareOperation(where string, o, u *operation, add func(where, what, offic
 	switch {
 	case o.Body == nil && u.Body == nil:
 	case u.Body == nil:
-		add(where, "request body", "present", "")
+		add(where, "request body", bodyShape(o.Body), "")
 	case o.Body == nil:
-		add(where, "request body", "", "present")
+		add(where, "request body", "", bodyShape(u.Body))
 	default:
 		add(where, "request body: required", fmt.Sprint(o.Body.Required), fmt.Sprint(u.Body.Required))
 		compareMedia(where, "request body", o.Body.Media, u.Body.Media, add)
@@ -163,4 +163,31 @@ func byPathThenMethod(a, b string) int {
 	am, ap, _ := strings.Cut(a, " ")
 	bm, bp, _ := strings.Cut(b, " ")
 	return cmp.Or(strings.Compare(ap, bp), strings.Compare(am, bm))
+}
+
+// paramShape describes a parameter present on one side only, in full:
+// "optional, type integer, format int32, minimum 0, maximum 9".
+func paramShape(p *param) string {
+	parts := []string{"optional"}
+	if p.Required {
+		parts[0] = "required"
+	}
+	for _, f := range paramFields[1:] { // required is said above
+		if v := f.get(p); v != "" {
+			parts = append(parts, f.name+" "+v)
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+// bodyShape describes a request body present on one side only.
+func bodyShape(b *requestBody) string {
+	parts := []string{"optional"}
+	if b.Required {
+		parts[0] = "required"
+	}
+	for _, ct := range slices.Sorted(maps.Keys(b.Media)) {
+		parts = append(parts, ct+" "+b.Media[ct])
+	}
+	return strings.Join(parts, ", ")
 }

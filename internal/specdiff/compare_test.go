@@ -213,7 +213,18 @@ func TestCompareDetectsEachKindOfDifference(t *testing.T) {
 			ours: func(t *testing.T, doc string) string {
 				return edit(t, doc, "        - {in: query, name: ttl,", "        - {in: query, name: filter, schema: {type: string}}\n        - {in: query, name: ttl,")
 			},
-			want: []difference{{Where: sendOp, What: "query parameter filter", Ours: "present"}},
+			want: []difference{{Where: sendOp, What: "query parameter filter", Ours: "optional, type string"}},
+		},
+		{
+			name: "parameters only in official print their whole shape",
+			ours: func(t *testing.T, doc string) string {
+				doc = edit(t, doc, "        - {in: query, name: ttl, schema: {type: integer, format: int32, minimum: 0, maximum: 300}}\n", "")
+				return edit(t, doc, "        - {in: query, name: excluded, style: form, explode: true, schema: {type: array, items: {type: string}}}\n", "")
+			},
+			want: []difference{
+				{Where: sendOp, What: "query parameter excluded", Official: "optional, type array, items string, array serialization multi"},
+				{Where: sendOp, What: "query parameter ttl", Official: "optional, type integer, format int32, minimum 0, maximum 300"},
+			},
 		},
 		{
 			name: "pattern",
@@ -276,7 +287,7 @@ func TestCompareDetectsEachKindOfDifference(t *testing.T) {
           text/plain: {schema: {type: string, format: binary}}
 `, "")
 			},
-			want: []difference{{Where: sendOp, What: "request body", Official: "present"}},
+			want: []difference{{Where: sendOp, What: "request body", Official: "required, application/octet-stream string/binary, text/plain string/binary"}},
 		},
 		{
 			name: "shared and referenced parameters resolve like inline ones",
@@ -409,6 +420,9 @@ func TestRunExitStatus(t *testing.T) {
 	same := write("same.yaml", oursFixture)
 	changed := write("changed.yaml", edit(t, oursFixture, "minimum: 0,", "minimum: 5,"))
 	notSwagger := write("not-swagger.json", `{"openapi": "3.0.3"}`)
+	older := write("older.json", edit(t, officialFixture, `"version": "2030-01-01"`, `"version": "2029-06-01"`))
+	newer := write("newer.json", edit(t, officialFixture, `"version": "2030-01-01"`, `"version": "2030-02-01-preview"`))
+	facts := filepath.Join(dir, "facts.json")
 	known := []knownDifference{{Where: sendOp, What: "query parameter ttl: minimum", Official: "0", Ours: "5", Why: "test"}}
 
 	tests := []struct {
@@ -423,8 +437,20 @@ func TestRunExitStatus(t *testing.T) {
 		{"declared difference", []string{official, changed}, known, 0, []string{"known differences (1, deliberate)", "at  " + sendOp, "why test"}},
 		{"stale declaration", []string{official, same}, known, 1, []string{"no longer occur (1)"}},
 		{"not swagger 2.0", []string{notSwagger, same}, nil, 2, []string{`want a Swagger 2.0 document`}},
-		{"missing file", []string{filepath.Join(dir, "nope.json"), same}, nil, 2, []string{"read the official Swagger document"}},
-		{"no arguments", nil, nil, 2, []string{"usage: go run ./internal/specdiff"}},
+		{"missing file", []string{filepath.Join(dir, "nope.json"), same}, nil, 2, []string{"read the official Swagger document or fact file"}},
+		{"write the facts", []string{"-write", "-facts", facts, official, same}, nil, 0, []string{"wrote " + facts + ": 2 operations of api-version 2030-01-01", "2/2 operations matched"}},
+		{"compare with the facts", []string{"-facts", facts, "", changed}, nil, 1, []string{"(swagger 2.0 (facts), version 2030-01-01)", `query parameter ttl: minimum: official "0", ours "5"`}},
+		{"write from a fact file", []string{"-write", "-facts", filepath.Join(dir, "other.json"), facts, same}, nil, 2, []string{"-write needs the official Swagger document"}},
+		{"the module's fact file by default", nil, knownDifferences, 0, []string{"25/25 operations matched", "undeclared differences (0): none"}},
+		{"older official: history, no advice to change anything", []string{older, changed}, known[:0:0], 0, []string{
+			"the official document is older (2029-06-01) than ours (2030-01-01)",
+			"do not change api/webpubsub.yaml or internal/specdiff/known.go", "(for information)"}},
+		{"older official keeps unmatched declarations", []string{older, same}, known, 0, []string{"do not occur against the older 2029-06-01 (1): keep them"}},
+		{"newer official", []string{newer, same}, known, 1, []string{
+			"the official document is newer (2030-02-01-preview)", "what 2030-02-01-preview brings",
+			"remove them from internal/specdiff/known.go when api/webpubsub.yaml moves to 2030-02-01-preview, not before"}},
+		{"too many arguments", []string{official, same, same}, nil, 2, []string{"usage: go run ./internal/specdiff"}},
+		{"write without a document", []string{"-write"}, nil, 2, []string{"usage: go run ./internal/specdiff"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -440,5 +466,78 @@ func TestRunExitStatus(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestFactsRoundTrip checks that comparing with the fact file derived from
+// a document finds exactly what comparing with the document finds.
+func TestFactsRoundTrip(t *testing.T) {
+	changed := edit(t, oursFixture, "minimum: 0,", "minimum: 5,")
+	for name, ours := range map[string]string{"same": oursFixture, "changed": changed} {
+		t.Run(name, func(t *testing.T) {
+			doc, err := parseSwagger2([]byte(officialFixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := encodeFacts(doc, []byte(officialFixture))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !isFacts(data) || isFacts([]byte(officialFixture)) {
+				t.Fatal("isFacts cannot tell a fact file from a Swagger document")
+			}
+			facts, err := parseFacts(data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			u, err := parseOpenAPI3(context.Background(), []byte(ours))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(compare(doc, u), compare(facts, u), cmp.AllowUnexported(comparison{})); diff != "" {
+				t.Errorf("facts compare differently from the document (-document +facts):\n%s", diff)
+			}
+			for _, prose := range []string{"description", "summary", "Accepted", "Not Found"} {
+				if bytes.Contains(data, []byte(prose)) {
+					t.Errorf("the fact file holds prose (%q):\n%s", prose, data)
+				}
+			}
+		})
+	}
+}
+
+func TestParseFactsErrors(t *testing.T) {
+	tests := []struct{ name, data, wantErr string }{
+		{"not JSON", "{", "not a valid fact file"},
+		{"other format", `{"facts": "specdiff facts 0", "operations": {}}`, `fact file format "specdiff facts 0"`},
+		{"no operations", `{"facts": "specdiff facts 1"}`, "lists no operations"},
+		{"key mismatch", `{"facts": "specdiff facts 1", "operations": {"GET /a": {"method": "GET", "path": "/b"}}}`, `operation "GET /a"`},
+		{"parameter key mismatch", `{"facts": "specdiff facts 1", "operations": {"GET /a": {"method": "GET", "path": "/a", "parameters": {"query x": {"in": "query", "name": "y"}}}}}`, `parameter "query x"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := parseFacts([]byte(tt.data)); err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("parseFacts error = %v, want it to mention %q", err, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestNewerSide(t *testing.T) {
+	tests := []struct {
+		official, ours string
+		want           int
+	}{
+		{"2024-12-01", "2024-12-01", sameVersion},
+		{"2023-07-01", "2024-12-01", officialOlder},
+		{"2025-01-01", "2024-12-01", officialNewer},
+		{"2024-12-01-preview", "2024-12-01", officialOlder},
+		{"2024-12-01", "2024-12-01-preview", officialNewer},
+		{"2025-01-01-preview", "2024-12-01", officialNewer},
+	}
+	for _, tt := range tests {
+		if got := newerSide(tt.official, tt.ours); got != tt.want {
+			t.Errorf("newerSide(%q, %q) = %d, want %d", tt.official, tt.ours, got, tt.want)
+		}
 	}
 }

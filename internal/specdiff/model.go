@@ -12,71 +12,74 @@ import (
 // form that is the same whether it came from Swagger 2.0 or OpenAPI 3.
 type document struct {
 	// Source names the file the document was read from.
-	Source string
+	Source string `json:"-"`
 	// Format is "swagger 2.0" or "openapi 3.0.3" and the like.
-	Format string
+	Format string `json:"format"`
 	// Version is info.version, the REST api-version the document describes.
-	Version string
+	Version string `json:"version"`
 	// Operations are keyed by opKey (method and path), never by operationId.
-	Operations map[string]*operation
+	Operations map[string]*operation `json:"operations"`
 	// Schemas are the named models (Swagger definitions, OpenAPI components.schemas).
-	Schemas map[string]*schema
+	Schemas map[string]*schema `json:"schemas"`
 }
 
 // operation is one method on one path.
 type operation struct {
-	Method string // upper case, e.g. HEAD
-	Path   string // e.g. /api/hubs/{hub}/:send
-	ID     string // operationId; reported, never compared
+	Method string `json:"method"`      // upper case, e.g. HEAD
+	Path   string `json:"path"`        // e.g. /api/hubs/{hub}/:send
+	ID     string `json:"operationId"` // reported, never compared
 	// Params are keyed by paramKey (location and name).
-	Params map[string]*param
+	Params map[string]*param `json:"parameters"`
 	// Success holds every non-default response, keyed by status code; on the
 	// HEAD existence checks that includes 404.
-	Success map[string]*response
+	Success map[string]*response `json:"responses"`
 	// Body is nil when the operation takes no request body.
-	Body *requestBody
+	Body *requestBody `json:"body,omitempty"`
 }
 
 // param is one parameter, flattened to the fields both formats share. Unset
 // constraints are empty strings, so two documents compare field by field.
 type param struct {
-	In, Name string
-	Required bool
-	Type     string // string, integer, array, ...
-	Format   string
-	Items    string // the item schema of an array, e.g. "string"
+	In       string `json:"in"`
+	Name     string `json:"name"`
+	Required bool   `json:"required,omitempty"`
+	Type     string `json:"type,omitempty"` // string, integer, array, ...
+	Format   string `json:"format,omitempty"`
+	Items    string `json:"items,omitempty"` // the item schema of an array, e.g. "string"
 	// Serialization is how an array travels in a query: multi (repeated keys),
 	// csv, ssv, pipes. Empty for non-arrays.
-	Serialization        string
-	Minimum, Maximum     string
-	MinLength, MaxLength string
-	Pattern              string
-	Enum                 string // values in declared order, joined by ", "
-	Default              string
+	Serialization string `json:"serialization,omitempty"`
+	Minimum       string `json:"minimum,omitempty"`
+	Maximum       string `json:"maximum,omitempty"`
+	MinLength     string `json:"minLength,omitempty"`
+	MaxLength     string `json:"maxLength,omitempty"`
+	Pattern       string `json:"pattern,omitempty"`
+	Enum          string `json:"enum,omitempty"` // values in declared order, joined by ", "
+	Default       string `json:"default,omitempty"`
 }
 
 // response is one non-default response.
 type response struct {
 	// Media maps each response content type to a summary of its schema.
 	// Empty when the response has no body.
-	Media map[string]string
+	Media map[string]string `json:"media,omitempty"`
 }
 
 // requestBody is the request body of an operation.
 type requestBody struct {
-	Required bool
+	Required bool `json:"required,omitempty"`
 	// Media maps each accepted content type to a summary of its schema.
-	Media map[string]string
+	Media map[string]string `json:"media"`
 }
 
 // schema is one named model.
 type schema struct {
-	Type                 string
-	Required             string // sorted, joined by ", "
-	AdditionalProperties string // "true", "false", or "" when unspecified
-	Enum                 string
+	Type                 string `json:"type,omitempty"`
+	Required             string `json:"required,omitempty"`             // sorted, joined by ", "
+	AdditionalProperties string `json:"additionalProperties,omitempty"` // "true", "false", or "" when unspecified
+	Enum                 string `json:"enum,omitempty"`
 	// Properties map each property name to a summary of its schema.
-	Properties map[string]string
+	Properties map[string]string `json:"properties,omitempty"`
 }
 
 // opKey is how operations are matched between the two documents.

@@ -4,7 +4,6 @@ import (
 	"cmp"
 	"encoding/json"
 	"fmt"
-	"os"
 	"strings"
 )
 
@@ -67,20 +66,6 @@ type swaggerResponse struct {
 var swaggerMethods = map[string]bool{
 	"get": true, "put": true, "post": true, "delete": true,
 	"options": true, "head": true, "patch": true,
-}
-
-// loadSwagger2 reads a Swagger 2.0 JSON document.
-func loadSwagger2(path string) (*document, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("read the official Swagger document: %w", err)
-	}
-	doc, err := parseSwagger2(data)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	doc.Source = path
-	return doc, nil
 }
 
 // parseSwagger2 turns Swagger 2.0 JSON into a document.

@@ -6,7 +6,8 @@ import "net/http"
 // connected and disconnected events with the same ce-type values and
 // headers as a WebSocket client's (ce-subprotocol is "mqtt"), plus the
 // headers below, and the connect and disconnected bodies carry an extra
-// "mqtt" object. User events of MQTT clients are not sent upstream.
+// "mqtt" object. The service's specification of MQTT CloudEvents defines
+// these three events only, no user events.
 const (
 	// HeaderCEPhysicalConnectionID identifies the network connection the
 	// event came from. An MQTT session (ce-connectionId, the MQTT client
@@ -120,10 +121,10 @@ type CEMQTTConnectFailureProperties struct {
 }
 
 // CEMQTTDisconnectedBody is the JSON body of an MQTT client's disconnected
-// event: the reason plus "mqtt".
+// event: the fields of every disconnected event plus "mqtt".
 type CEMQTTDisconnectedBody struct {
-	Reason string                        `json:"reason,omitempty"`
-	MQTT   *CEMQTTDisconnectedProperties `json:"mqtt,omitempty"`
+	CEDisconnectedBody
+	MQTT *CEMQTTDisconnectedProperties `json:"mqtt,omitempty"`
 }
 
 // CEMQTTDisconnectedProperties is the "mqtt" object of a disconnected

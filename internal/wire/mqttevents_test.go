@@ -52,7 +52,7 @@ func TestMQTTAnswerShapes(t *testing.T) {
 		{"accept without mqtt", CEMQTTConnectResponse{CEConnectResponse: CEConnectResponse{Roles: []string{"r"}}}, `{"roles":["r"]}`},
 		{"reject", CEMQTTConnectFailure{MQTT: CEMQTTConnectFailureProperties{Code: MQTT5Banned, Reason: "go away"}},
 			`{"mqtt":{"code":138,"reason":"go away"}}`},
-		{"disconnected", CEMQTTDisconnectedBody{Reason: "bye", MQTT: &CEMQTTDisconnectedProperties{InitiatedByClient: true,
+		{"disconnected", CEMQTTDisconnectedBody{CEDisconnectedBody: CEDisconnectedBody{Reason: "bye"}, MQTT: &CEMQTTDisconnectedProperties{InitiatedByClient: true,
 			DisconnectPacket: &CEMQTTDisconnectPacket{Code: 4, UserProperties: []CEMQTTUserProperty{{Name: "k", Value: "v"}}}}},
 			`{"reason":"bye","mqtt":{"initiatedByClient":true,"disconnectPacket":{"code":4,"userProperties":[{"name":"k","value":"v"}]}}}`},
 		{"disconnected by the service", CEMQTTDisconnectedBody{MQTT: &CEMQTTDisconnectedProperties{}},

@@ -80,6 +80,12 @@ const (
 	// ClosePolicyViolation (RFC 6455 1008) tells a reliable client that its
 	// connection cannot be recovered: it must start a new one.
 	ClosePolicyViolation = 1008
+	// CloseInvalidPayload (RFC 6455 1007) ends a connection that sent a
+	// text frame that is not valid UTF-8 (RFC 6455 §8.1).
+	CloseInvalidPayload = 1007
+	// CloseInternalError (RFC 6455 1011) ends a connection the service
+	// cannot go on serving because of a fault of its own.
+	CloseInternalError = 1011
 )
 
 // Message content types accepted by the REST send operations.

@@ -5,7 +5,13 @@ package wire
 // QueryAPIVersion is the query parameter every REST call carries.
 const QueryAPIVersion = "api-version"
 
-// REST api-versions the service has shipped as stable, oldest first.
+// QueryContinuationToken is the query parameter of a listing's nextLink
+// that says where the next page starts.
+const QueryContinuationToken = "continuationToken"
+
+// REST api-versions the service has shipped as stable, oldest first. The
+// named ones are the first versions of features the SDK and the emulator
+// gate on.
 const (
 	APIVersion20211001 = "2021-10-01"
 	APIVersion20221101 = "2022-11-01"
@@ -13,6 +19,18 @@ const (
 	APIVersion20240101 = "2024-01-01"
 	APIVersion20241201 = "2024-12-01"
 )
+
+// APIVersion is the api-version api/webpubsub.yaml describes (its
+// info.version, checked by a test): the SDK's default, the newest the
+// emulator answers, and what tests and tools send. docs/regenerating.md
+// walks a change of it.
+const APIVersion = APIVersion20241201
+
+// APIVersions returns every api-version the SDK accepts and the emulator
+// answers, oldest first; the last is APIVersion. This is the only list.
+func APIVersions() []string {
+	return []string{APIVersion20211001, APIVersion20221101, APIVersion20230701, APIVersion20240101, APIVersion}
+}
 
 // HubPattern is the service's rule for hub names: a letter, then up to 127
 // letters, digits or any of _ ` , . [ ].

@@ -75,7 +75,7 @@
 // # MQTT clients
 //
 // The service sends the connect, connected and disconnected events of MQTT
-// clients to the same handler (their messages are not sent upstream). Such
+// clients to the same handler (the service specifies no MQTT user events). Such
 // events have ce-subprotocol "mqtt" and a ce-physicalConnectionId, and
 // ConnectionContext.MQTT holds that id and the session id (ce-sessionId,
 // absent on connect); ConnectionContext.ConnectionID is the MQTT client id.

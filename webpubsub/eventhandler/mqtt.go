@@ -13,8 +13,8 @@ import (
 
 // MQTT protocol versions of MQTTConnectProperties.ProtocolVersion.
 const (
-	MQTTVersion311 = wire.MQTTProtocolVersion311 // MQTT 3.1.1 (protocol level 4)
-	MQTTVersion5   = wire.MQTTProtocolVersion5   // MQTT 5.0 (protocol level 5)
+	MQTTVersion311 = 4 // MQTT 3.1.1
+	MQTTVersion5   = 5 // MQTT 5.0
 )
 
 // MQTTConnectCode is the code a rejected MQTT client receives in its CONNACK
@@ -26,36 +26,36 @@ type MQTTConnectCode int
 
 // MQTT 3.1.1 CONNACK return codes.
 const (
-	MQTT311UnacceptableProtocolVersion MQTTConnectCode = wire.MQTT311UnacceptableProtocolVersion // 0x01
-	MQTT311IdentifierRejected          MQTTConnectCode = wire.MQTT311IdentifierRejected          // 0x02
-	MQTT311ServerUnavailable           MQTTConnectCode = wire.MQTT311ServerUnavailable           // 0x03
-	MQTT311BadUsernameOrPassword       MQTTConnectCode = wire.MQTT311BadUsernameOrPassword       // 0x04
-	MQTT311NotAuthorized               MQTTConnectCode = wire.MQTT311NotAuthorized               // 0x05
+	MQTT311UnacceptableProtocolVersion MQTTConnectCode = 0x01
+	MQTT311IdentifierRejected          MQTTConnectCode = 0x02
+	MQTT311ServerUnavailable           MQTTConnectCode = 0x03
+	MQTT311BadUsernameOrPassword       MQTTConnectCode = 0x04
+	MQTT311NotAuthorized               MQTTConnectCode = 0x05
 )
 
 // MQTT 5.0 CONNACK reason codes that refuse a connection.
 const (
-	MQTT5UnspecifiedError            MQTTConnectCode = wire.MQTT5UnspecifiedError            // 0x80
-	MQTT5MalformedPacket             MQTTConnectCode = wire.MQTT5MalformedPacket             // 0x81
-	MQTT5ProtocolError               MQTTConnectCode = wire.MQTT5ProtocolError               // 0x82
-	MQTT5ImplementationSpecificError MQTTConnectCode = wire.MQTT5ImplementationSpecificError // 0x83
-	MQTT5UnsupportedProtocolVersion  MQTTConnectCode = wire.MQTT5UnsupportedProtocolVersion  // 0x84
-	MQTT5ClientIdentifierNotValid    MQTTConnectCode = wire.MQTT5ClientIdentifierNotValid    // 0x85
-	MQTT5BadUserNameOrPassword       MQTTConnectCode = wire.MQTT5BadUserNameOrPassword       // 0x86
-	MQTT5NotAuthorized               MQTTConnectCode = wire.MQTT5NotAuthorized               // 0x87
-	MQTT5ServerUnavailable           MQTTConnectCode = wire.MQTT5ServerUnavailable           // 0x88
-	MQTT5ServerBusy                  MQTTConnectCode = wire.MQTT5ServerBusy                  // 0x89
-	MQTT5Banned                      MQTTConnectCode = wire.MQTT5Banned                      // 0x8A
-	MQTT5BadAuthenticationMethod     MQTTConnectCode = wire.MQTT5BadAuthenticationMethod     // 0x8C
-	MQTT5TopicNameInvalid            MQTTConnectCode = wire.MQTT5TopicNameInvalid            // 0x90
-	MQTT5PacketTooLarge              MQTTConnectCode = wire.MQTT5PacketTooLarge              // 0x95
-	MQTT5QuotaExceeded               MQTTConnectCode = wire.MQTT5QuotaExceeded               // 0x97
-	MQTT5PayloadFormatInvalid        MQTTConnectCode = wire.MQTT5PayloadFormatInvalid        // 0x99
-	MQTT5RetainNotSupported          MQTTConnectCode = wire.MQTT5RetainNotSupported          // 0x9A
-	MQTT5QoSNotSupported             MQTTConnectCode = wire.MQTT5QoSNotSupported             // 0x9B
-	MQTT5UseAnotherServer            MQTTConnectCode = wire.MQTT5UseAnotherServer            // 0x9C
-	MQTT5ServerMoved                 MQTTConnectCode = wire.MQTT5ServerMoved                 // 0x9D
-	MQTT5ConnectionRateExceeded      MQTTConnectCode = wire.MQTT5ConnectionRateExceeded      // 0x9F
+	MQTT5UnspecifiedError            MQTTConnectCode = 0x80
+	MQTT5MalformedPacket             MQTTConnectCode = 0x81
+	MQTT5ProtocolError               MQTTConnectCode = 0x82
+	MQTT5ImplementationSpecificError MQTTConnectCode = 0x83
+	MQTT5UnsupportedProtocolVersion  MQTTConnectCode = 0x84
+	MQTT5ClientIdentifierNotValid    MQTTConnectCode = 0x85
+	MQTT5BadUserNameOrPassword       MQTTConnectCode = 0x86
+	MQTT5NotAuthorized               MQTTConnectCode = 0x87
+	MQTT5ServerUnavailable           MQTTConnectCode = 0x88
+	MQTT5ServerBusy                  MQTTConnectCode = 0x89
+	MQTT5Banned                      MQTTConnectCode = 0x8A
+	MQTT5BadAuthenticationMethod     MQTTConnectCode = 0x8C
+	MQTT5TopicNameInvalid            MQTTConnectCode = 0x90
+	MQTT5PacketTooLarge              MQTTConnectCode = 0x95
+	MQTT5QuotaExceeded               MQTTConnectCode = 0x97
+	MQTT5PayloadFormatInvalid        MQTTConnectCode = 0x99
+	MQTT5RetainNotSupported          MQTTConnectCode = 0x9A
+	MQTT5QoSNotSupported             MQTTConnectCode = 0x9B
+	MQTT5UseAnotherServer            MQTTConnectCode = 0x9C
+	MQTT5ServerMoved                 MQTTConnectCode = 0x9D
+	MQTT5ConnectionRateExceeded      MQTTConnectCode = 0x9F
 )
 
 // MQTTConnection is what an MQTT client's events tell beyond a WebSocket

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"net/url"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
+	"github.com/webpubsub-go/sdk/webpubsub/wsclient"
 )
 
 // WebSocket subprotocols for WithSubprotocol.
@@ -123,35 +125,66 @@ func Binary(b []byte) Payload {
 
 // AckError is a failed acknowledgement from the service, e.g. Forbidden
 // when the client lacks the permission to join a group.
-type AckError struct {
-	Name    string // Forbidden, BadRequest, InternalServerError, ...
-	Message string
-}
-
-// Error names the ack error and its message.
-func (e *AckError) Error() string { return "webpubsubtest: " + e.Name + ": " + e.Message }
+type AckError = wsclient.AckError
 
 // ErrClosed is returned by a Conn whose WebSocket has ended.
 var ErrClosed = errors.New("webpubsubtest: the connection is closed")
 
-// Conn is a small WebSocket client of the test server, for asserting what
-// the code under test delivered. It is safe for concurrent use.
+// Conn is a WebSocket client of the test server, for asserting what the
+// code under test delivered. The JSON subprotocols run on a
+// wsclient.Client that does not reconnect (a test sees every close);
+// SubprotocolNone exchanges raw frames. It is safe for concurrent use.
 type Conn struct {
-	ws          *websocket.Conn
-	id          string
+	client      *wsclient.Client // the JSON subprotocols
+	raw         *websocket.Conn  // SubprotocolNone
 	userID      string
 	subprotocol string
 	timeout     time.Duration
-	done        chan struct{}
 
-	mu       sync.Mutex
-	nextAck  uint64
-	acks     map[uint64]chan *AckError
-	queue    []Message
-	arrived  chan struct{} // signalled when queue grows
-	readErr  error
-	closeMsg string
-	maxSeq   uint64
+	dialer  *trackingDialer
+	mu      sync.Mutex
+	code    int    // close code, once the connection ended
+	reason  string // the service's disconnected message
+	rawMsgs chan Message
+	rawDone chan struct{}
+	rawErr  error
+}
+
+// trackingDialer remembers the TCP connections of a Conn, so that Drop can
+// break them, and refuses new ones after Drop.
+type trackingDialer struct {
+	mu      sync.Mutex
+	conns   []net.Conn
+	dropped bool
+}
+
+func (d *trackingDialer) dial(ctx context.Context, network, addr string) (net.Conn, error) {
+	d.mu.Lock()
+	dropped := d.dropped
+	d.mu.Unlock()
+	if dropped {
+		return nil, errors.New("webpubsubtest: the connection was dropped")
+	}
+	c, err := (&net.Dialer{}).DialContext(ctx, network, addr)
+	if err != nil {
+		return nil, err
+	}
+	d.mu.Lock()
+	d.conns = append(d.conns, c)
+	d.mu.Unlock()
+	return c, nil
+}
+
+func (d *trackingDialer) drop() {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	d.dropped = true
+	for _, c := range d.conns {
+		if tc, ok := c.(*net.TCPConn); ok {
+			_ = tc.SetLinger(0)
+		}
+		_ = c.Close()
+	}
 }
 
 // Connect opens a client connection to hub as userID ("" for an anonymous
@@ -192,185 +225,148 @@ func (s *Server) Dial(ctx context.Context, hub, userID string, opts ...ConnectOp
 	if err != nil {
 		return nil, fmt.Errorf("signing the client token: %w", err)
 	}
-	var protos []string
-	if cfg.subprotocol != "" {
-		protos = []string{cfg.subprotocol}
+	c, err := s.dialURL(ctx, s.clientURL(hub, tok), cfg)
+	if c != nil && c.userID == "" {
+		c.userID = userID
 	}
-	ws, _, err := websocket.Dial(ctx, s.clientURL(hub, tok), &websocket.DialOptions{Subprotocols: protos, HTTPClient: s.srv.Client()})
+	return c, err
+}
+
+// ConnectURL opens a client connection with a client access URL, e.g.
+// one the code under test handed out with webpubsub.Client's
+// ClientAccessToken, and closes it when the test ends. WithSubprotocol and
+// WithTimeout apply; roles and groups come from the URL's token. It fails
+// the test on error.
+func (s *Server) ConnectURL(t testing.TB, clientURL string, opts ...ConnectOption) *Conn {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), DefaultTimeout)
+	defer cancel()
+	c, err := s.DialURL(ctx, clientURL, opts...)
+	if err != nil {
+		t.Fatalf("webpubsubtest: connect: %v", err)
+	}
+	t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// DialURL is ConnectURL for use outside a test; the caller must Close the
+// connection.
+func (s *Server) DialURL(ctx context.Context, clientURL string, opts ...ConnectOption) (*Conn, error) {
+	cfg := connectConfig{subprotocol: SubprotocolJSON, timeout: DefaultTimeout}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	if len(cfg.roles) > 0 || len(cfg.groups) > 0 {
+		return nil, errors.New("webpubsubtest: WithRoles and WithGroups do not apply to DialURL: the URL's token holds the roles and groups")
+	}
+	return s.dialURL(ctx, clientURL, cfg)
+}
+
+func (s *Server) dialURL(ctx context.Context, clientURL string, cfg connectConfig) (*Conn, error) {
+	d := &trackingDialer{}
+	tr := s.srv.Client().Transport.(*http.Transport).Clone()
+	tr.DialContext = d.dial
+	hc := &http.Client{Transport: tr}
+	c := &Conn{subprotocol: cfg.subprotocol, timeout: cfg.timeout, dialer: d}
+	if cfg.subprotocol != SubprotocolJSON && cfg.subprotocol != SubprotocolReliableJSON {
+		var protos []string
+		if cfg.subprotocol != "" {
+			protos = []string{cfg.subprotocol}
+		}
+		ws, _, err := websocket.Dial(ctx, clientURL, &websocket.DialOptions{Subprotocols: protos, HTTPClient: hc})
+		if err != nil {
+			return nil, err
+		}
+		ws.SetReadLimit(-1)
+		c.raw, c.rawMsgs, c.rawDone = ws, make(chan Message, 1024), make(chan struct{})
+		go c.readRaw()
+		return c, nil
+	}
+	client, err := wsclient.New(clientURL, &wsclient.Options{
+		Protocol:             wsclient.Protocol(cfg.subprotocol),
+		DisableAutoReconnect: true,
+		HTTPClient:           hc,
+		ReadLimit:            1 << 30,
+		ReceiveQueue:         1 << 16,
+		OnDisconnected: func(ev wsclient.DisconnectedEvent) {
+			c.mu.Lock()
+			c.code, c.reason = int(websocket.CloseStatus(ev.Err)), ev.Message
+			c.mu.Unlock()
+		},
+	})
 	if err != nil {
 		return nil, err
 	}
-	ws.SetReadLimit(-1)
-	c := &Conn{
-		ws: ws, userID: userID, subprotocol: cfg.subprotocol, timeout: cfg.timeout,
-		done: make(chan struct{}), acks: map[uint64]chan *AckError{}, arrived: make(chan struct{}, 1),
+	if err := client.Start(ctx); err != nil {
+		return nil, err
 	}
-	if cfg.subprotocol != SubprotocolNone {
-		// The first message is "connected", with the connection id.
-		_, b, err := ws.Read(ctx)
-		if err != nil {
-			_ = ws.CloseNow()
-			return nil, fmt.Errorf("waiting for the connected message: %w", err)
-		}
-		var m struct {
-			Event        string `json:"event"`
-			ConnectionID string `json:"connectionId"`
-		}
-		if err := json.Unmarshal(b, &m); err != nil || m.Event != wire.SystemEventConnected {
-			_ = ws.CloseNow()
-			return nil, fmt.Errorf("the first message is not connected: %s", b)
-		}
-		c.id = m.ConnectionID
-	}
-	go c.readLoop()
+	c.client, c.userID = client, client.UserID()
 	return c, nil
 }
 
 // ConnectionID returns the id the service gave the connection (empty for
 // SubprotocolNone, whose clients are not told their id).
-func (c *Conn) ConnectionID() string { return c.id }
+func (c *Conn) ConnectionID() string {
+	if c.client == nil {
+		return ""
+	}
+	return c.client.ConnectionID()
+}
 
 // UserID returns the user the connection belongs to.
 func (c *Conn) UserID() string { return c.userID }
 
-// Close closes the connection normally and waits for its reader.
+// Close closes the connection normally and waits for its goroutines.
 func (c *Conn) Close() error {
-	err := c.ws.Close(websocket.StatusNormalClosure, "")
-	<-c.done
-	if errors.Is(err, net.ErrClosed) {
-		err = nil
+	if c.raw != nil {
+		err := c.raw.Close(websocket.StatusNormalClosure, "")
+		<-c.rawDone
+		if errors.Is(err, net.ErrClosed) {
+			err = nil
+		}
+		return err
 	}
-	return err
+	c.client.Stop()
+	return nil
 }
 
 // Drop ends the TCP connection abruptly, without a close handshake, as a
-// network failure would.
+// network failure would. The Conn does not recover: a reliable
+// connection stays in the service for its recovery window.
 func (c *Conn) Drop() {
-	_ = c.ws.CloseNow()
-	<-c.done
-}
-
-func (c *Conn) readLoop() {
-	defer close(c.done)
-	for {
-		typ, b, err := c.ws.Read(context.Background())
-		if err != nil {
-			c.mu.Lock()
-			c.readErr = err
-			for id, ch := range c.acks {
-				ch <- &AckError{Name: "Closed", Message: "the connection closed before the ack arrived"}
-				delete(c.acks, id)
-			}
-			c.mu.Unlock()
-			c.signal()
-			return
-		}
-		if c.subprotocol != SubprotocolJSON && c.subprotocol != SubprotocolReliableJSON {
-			m := Message{DataType: wire.DataTypeText, Data: b}
-			if typ == websocket.MessageBinary {
-				m.DataType = wire.DataTypeBinary
-			}
-			c.push(m)
-			continue
-		}
-		c.handle(b)
-	}
-}
-
-func (c *Conn) signal() {
-	select {
-	case c.arrived <- struct{}{}:
-	default:
-	}
-}
-
-func (c *Conn) push(m Message) {
-	c.mu.Lock()
-	c.queue = append(c.queue, m)
-	c.mu.Unlock()
-	c.signal()
-}
-
-type serverMessage struct {
-	Type       string          `json:"type"`
-	Event      string          `json:"event"`
-	Message    string          `json:"message"`
-	AckID      uint64          `json:"ackId"`
-	Success    bool            `json:"success"`
-	Error      *AckError       `json:"error"`
-	From       string          `json:"from"`
-	Group      string          `json:"group"`
-	FromUserID string          `json:"fromUserId"`
-	DataType   string          `json:"dataType"`
-	Data       json.RawMessage `json:"data"`
-	SequenceID uint64          `json:"sequenceId"`
-}
-
-func (c *Conn) handle(b []byte) {
-	var m serverMessage
-	if err := json.Unmarshal(b, &m); err != nil {
+	c.dialer.drop()
+	if c.raw != nil {
+		_ = c.raw.CloseNow()
+		<-c.rawDone
 		return
 	}
-	switch m.Type {
-	case wire.TypeAck:
-		c.mu.Lock()
-		ch := c.acks[m.AckID]
-		delete(c.acks, m.AckID)
-		c.mu.Unlock()
-		if ch != nil {
-			if m.Success || (m.Error != nil && m.Error.Name == wire.AckErrorDuplicate) {
-				ch <- nil
-			} else {
-				if m.Error == nil {
-					m.Error = &AckError{Name: "Unknown", Message: "the ack reported failure without an error"}
-				}
-				ch <- m.Error
-			}
-		}
-	case wire.TypeSystem:
-		if m.Event == wire.SystemEventDisconnected {
-			c.mu.Lock()
-			c.closeMsg = m.Message
-			c.mu.Unlock()
-		}
-	case wire.TypeMessage:
-		if m.SequenceID != 0 {
-			c.mu.Lock()
-			dup := m.SequenceID <= c.maxSeq
-			if !dup {
-				c.maxSeq = m.SequenceID
-			}
-			c.mu.Unlock()
-			if dup {
-				return
-			}
-			_ = c.write(context.Background(), map[string]any{"type": wire.TypeSequenceAck, "sequenceId": m.SequenceID})
-		}
-		msg := Message{From: m.From, Group: m.Group, FromUserID: m.FromUserID, DataType: m.DataType, SequenceID: m.SequenceID}
-		switch m.DataType {
-		case wire.DataTypeText:
-			var s string
-			_ = json.Unmarshal(m.Data, &s)
-			msg.Data = []byte(s)
-		case wire.DataTypeBinary, wire.DataTypeProtobuf:
-			var s string
-			_ = json.Unmarshal(m.Data, &s)
-			msg.Data, _ = base64.StdEncoding.DecodeString(s)
-		default:
-			msg.Data = []byte(m.Data)
-		}
-		c.push(msg)
-	}
+	c.client.Stop()
 }
 
-func (c *Conn) write(ctx context.Context, v any) error {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return err
+func (c *Conn) readRaw() {
+	defer close(c.rawDone)
+	for {
+		typ, b, err := c.raw.Read(context.Background())
+		if err != nil {
+			c.mu.Lock()
+			c.rawErr, c.code = err, int(websocket.CloseStatus(err))
+			c.mu.Unlock()
+			return
+		}
+		m := Message{DataType: wire.DataTypeText, Data: b}
+		if typ == websocket.MessageBinary {
+			m.DataType = wire.DataTypeBinary
+		}
+		select {
+		case c.rawMsgs <- m:
+		default:
+			c.mu.Lock()
+			c.rawErr = errors.New("webpubsubtest: more than 1024 raw messages unread")
+			c.mu.Unlock()
+			_ = c.raw.CloseNow()
+			return
+		}
 	}
-	ctx, cancel := c.bound(ctx)
-	defer cancel()
-	return c.ws.Write(ctx, websocket.MessageText, b)
 }
 
 func (c *Conn) bound(ctx context.Context) (context.Context, context.CancelFunc) {
@@ -380,52 +376,40 @@ func (c *Conn) bound(ctx context.Context) (context.Context, context.CancelFunc) 
 	return context.WithTimeout(ctx, c.timeout)
 }
 
-// request sends a message with a fresh ackId and waits for its ack.
-func (c *Conn) request(ctx context.Context, m map[string]any) error {
-	if c.subprotocol != SubprotocolJSON && c.subprotocol != SubprotocolReliableJSON {
-		return errors.New("webpubsubtest: a simple WebSocket client cannot send protocol messages: connect with SubprotocolJSON")
-	}
-	ch := make(chan *AckError, 1)
-	c.mu.Lock()
-	if c.readErr != nil {
-		c.mu.Unlock()
-		return ErrClosed
-	}
-	c.nextAck++
-	id := c.nextAck
-	c.acks[id] = ch
-	c.mu.Unlock()
-	m["ackId"] = id
-	if err := c.write(ctx, m); err != nil {
-		c.mu.Lock()
-		delete(c.acks, id)
-		c.mu.Unlock()
+var errSimple = errors.New("webpubsubtest: a simple WebSocket client cannot send protocol messages: connect with SubprotocolJSON")
+
+// closedErr turns the client's stop into ErrClosed with the reason.
+func (c *Conn) closedErr(err error) error {
+	if !errors.Is(err, wsclient.ErrStopped) {
 		return err
 	}
-	ctx, cancel := c.bound(ctx)
-	defer cancel()
-	select {
-	case ae := <-ch:
-		if ae != nil {
-			return ae
-		}
-		return nil
-	case <-ctx.Done():
-		c.mu.Lock()
-		delete(c.acks, id)
-		c.mu.Unlock()
-		return fmt.Errorf("webpubsubtest: waiting for the ack of %s: %w", m["type"], ctx.Err())
+	c.mu.Lock()
+	reason := c.reason
+	c.mu.Unlock()
+	if reason != "" {
+		return fmt.Errorf("%w: %s", ErrClosed, reason)
 	}
+	return fmt.Errorf("%w: %v", ErrClosed, err)
 }
 
 // Join joins a group and waits for the service's ack.
 func (c *Conn) Join(ctx context.Context, group string) error {
-	return c.request(ctx, map[string]any{"type": wire.TypeJoinGroup, "group": group})
+	if c.client == nil {
+		return errSimple
+	}
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	return c.closedErr(c.client.JoinGroup(ctx, group))
 }
 
 // Leave leaves a group and waits for the service's ack.
 func (c *Conn) Leave(ctx context.Context, group string) error {
-	return c.request(ctx, map[string]any{"type": wire.TypeLeaveGroup, "group": group})
+	if c.client == nil {
+		return errSimple
+	}
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	return c.closedErr(c.client.LeaveGroup(ctx, group))
 }
 
 // SendOptions are options of Conn.SendToGroup.
@@ -434,17 +418,52 @@ type SendOptions struct {
 	NoEcho bool
 }
 
+// payload converts p for wsclient.
+func (p Payload) payload() wsclient.Payload {
+	switch p.dataType {
+	case wire.DataTypeText:
+		var s string
+		_ = json.Unmarshal(p.data, &s)
+		return wsclient.Text(s)
+	case wire.DataTypeBinary:
+		return wsclient.Binary(p.bytes())
+	}
+	return wsclient.RawJSON(p.data)
+}
+
+// bytes returns the raw bytes of a binary payload, the text of a text
+// one and the JSON of a JSON one.
+func (p Payload) bytes() []byte {
+	switch p.dataType {
+	case wire.DataTypeBinary:
+		var s string
+		_ = json.Unmarshal(p.data, &s)
+		raw, _ := base64.StdEncoding.DecodeString(s)
+		return raw
+	case wire.DataTypeText:
+		var s string
+		_ = json.Unmarshal(p.data, &s)
+		return []byte(s)
+	}
+	return p.data
+}
+
 // SendToGroup publishes to a group and waits for the ack. The connection
 // needs the webpubsub.sendToGroup role (or a granted permission).
 func (c *Conn) SendToGroup(ctx context.Context, group string, p Payload, opts *SendOptions) error {
 	if p.err != nil {
 		return fmt.Errorf("webpubsubtest: encoding the payload: %w", p.err)
 	}
-	m := map[string]any{"type": wire.TypeSendToGroup, "group": group, "dataType": p.dataType, "data": p.data}
-	if opts != nil && opts.NoEcho {
-		m["noEcho"] = true
+	if c.client == nil {
+		return errSimple
 	}
-	return c.request(ctx, m)
+	var o wsclient.SendToGroupOptions
+	if opts != nil {
+		o.NoEcho = opts.NoEcho
+	}
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	return c.closedErr(c.client.SendToGroup(ctx, group, p.payload(), &o))
 }
 
 // SendEvent sends a user event to the service's event handler and waits
@@ -453,50 +472,44 @@ func (c *Conn) SendEvent(ctx context.Context, event string, p Payload) error {
 	if p.err != nil {
 		return fmt.Errorf("webpubsubtest: encoding the payload: %w", p.err)
 	}
-	if c.subprotocol != SubprotocolJSON && c.subprotocol != SubprotocolReliableJSON {
-		ctx, cancel := c.bound(ctx)
-		defer cancel()
-		switch p.dataType {
-		case wire.DataTypeBinary:
-			var s string
-			_ = json.Unmarshal(p.data, &s)
-			raw, _ := base64.StdEncoding.DecodeString(s)
-			return c.ws.Write(ctx, websocket.MessageBinary, raw)
-		case wire.DataTypeText:
-			var s string
-			_ = json.Unmarshal(p.data, &s)
-			return c.ws.Write(ctx, websocket.MessageText, []byte(s))
+	ctx, cancel := c.bound(ctx)
+	defer cancel()
+	if c.raw != nil {
+		typ := websocket.MessageText
+		if p.dataType == wire.DataTypeBinary {
+			typ = websocket.MessageBinary
 		}
-		return c.ws.Write(ctx, websocket.MessageText, p.data)
+		return c.raw.Write(ctx, typ, p.bytes())
 	}
-	return c.request(ctx, map[string]any{"type": wire.TypeEvent, "event": event, "dataType": p.dataType, "data": p.data})
+	return c.closedErr(c.client.SendEvent(ctx, event, p.payload(), nil))
 }
 
 // Receive returns the next data message, waiting until one arrives, the
 // connection ends (ErrClosed, wrapped with the close reason) or ctx ends.
 func (c *Conn) Receive(ctx context.Context) (Message, error) {
-	for {
-		c.mu.Lock()
-		if len(c.queue) > 0 {
-			m := c.queue[0]
-			c.queue = c.queue[1:]
-			c.mu.Unlock()
+	if c.raw != nil {
+		select {
+		case m := <-c.rawMsgs:
 			return m, nil
-		}
-		readErr, reason := c.readErr, c.closeMsg
-		c.mu.Unlock()
-		if readErr != nil {
-			if reason != "" {
-				return Message{}, fmt.Errorf("%w: %s", ErrClosed, reason)
-			}
-			return Message{}, fmt.Errorf("%w: %v", ErrClosed, readErr)
+		default:
 		}
 		select {
-		case <-c.arrived:
+		case m := <-c.rawMsgs:
+			return m, nil
+		case <-c.rawDone:
+			c.mu.Lock()
+			err := c.rawErr
+			c.mu.Unlock()
+			return Message{}, fmt.Errorf("%w: %v", ErrClosed, err)
 		case <-ctx.Done():
 			return Message{}, ctx.Err()
 		}
 	}
+	m, err := c.client.Receive(ctx)
+	if err != nil {
+		return Message{}, c.closedErr(err)
+	}
+	return Message{From: m.From, Group: m.Group, FromUserID: m.FromUserID, DataType: string(m.DataType), Data: m.Bytes(), SequenceID: m.SequenceID}, nil
 }
 
 // Next is Receive with the Conn's timeout; it fails the test when no
@@ -507,7 +520,7 @@ func (c *Conn) Next(t testing.TB) Message {
 	defer cancel()
 	m, err := c.Receive(ctx)
 	if err != nil {
-		t.Fatalf("webpubsubtest: connection %s: no message: %v", c.id, err)
+		t.Fatalf("webpubsubtest: connection %s: no message: %v", c.ConnectionID(), err)
 	}
 	return m
 }
@@ -518,7 +531,7 @@ func (c *Conn) ExpectNoMessage(t testing.TB, d time.Duration) {
 	ctx, cancel := context.WithTimeout(context.Background(), d)
 	defer cancel()
 	if m, err := c.Receive(ctx); err == nil {
-		t.Fatalf("webpubsubtest: connection %s: unexpected %s message %q", c.id, m.DataType, m.Data)
+		t.Fatalf("webpubsubtest: connection %s: unexpected %s message %q", c.ConnectionID(), m.DataType, m.Data)
 	}
 }
 
@@ -526,12 +539,16 @@ func (c *Conn) ExpectNoMessage(t testing.TB, d time.Duration) {
 // WebSocket close code and the reason of the service's disconnected
 // message, if any.
 func (c *Conn) CloseStatus(ctx context.Context) (code int, reason string, err error) {
+	var done <-chan struct{} = c.rawDone
+	if c.client != nil {
+		done = c.client.Done()
+	}
 	select {
-	case <-c.done:
+	case <-done:
 	case <-ctx.Done():
 		return 0, "", ctx.Err()
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return int(websocket.CloseStatus(c.readErr)), c.closeMsg, nil
+	return c.code, c.reason, nil
 }

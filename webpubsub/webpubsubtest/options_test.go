@@ -116,7 +116,7 @@ func TestConnTimeoutAndAckError(t *testing.T) {
 	if !errors.As(err, &ae) || ae.Name != "Forbidden" {
 		t.Fatalf("Join without permission: %v, want a Forbidden *AckError", err)
 	}
-	if got := ae.Error(); !strings.HasPrefix(got, "webpubsubtest: Forbidden: ") || ae.Message == "" {
+	if got := ae.Error(); !strings.Contains(got, "Forbidden: ") || ae.Message == "" {
 		t.Errorf("AckError text %q", got)
 	}
 }
@@ -209,5 +209,36 @@ func TestReliableBufferLimitRefusesNonPositive(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("WithReliableBufferLimit(%d)", n)) {
 			t.Errorf("WithReliableBufferLimit(%d): %v, want an error naming the option", n, err)
 		}
+	}
+}
+
+// ConnectURL connects with a client access URL the code under test handed
+// out; the URL's token decides the user and the roles.
+func TestConnectURL(t *testing.T) {
+	srv := webpubsubtest.NewServer(t)
+	client := srv.Client(t, "chat")
+	tok, err := client.ClientAccessToken(ctx(t), &webpubsub.TokenOptions{UserID: "dave", Roles: []string{"webpubsub.joinLeaveGroup"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := srv.ConnectURL(t, tok.URL, webpubsubtest.WithSubprotocol(webpubsubtest.SubprotocolReliableJSON))
+	if c.UserID() != "dave" || c.ConnectionID() == "" {
+		t.Fatalf("user %q connection %q", c.UserID(), c.ConnectionID())
+	}
+	if err := c.Join(ctx(t), "g"); err != nil {
+		t.Fatal(err)
+	}
+	if err := client.SendToGroup(ctx(t), "g", webpubsub.Text("hi"), nil); err != nil {
+		t.Fatal(err)
+	}
+	if m := c.Next(t); m.Text() != "hi" || m.SequenceID == 0 {
+		t.Fatalf("got %+v", m)
+	}
+	if _, err := srv.DialURL(ctx(t), tok.URL, webpubsubtest.WithRoles("x")); err == nil || !strings.Contains(err.Error(), "WithRoles") {
+		t.Fatalf("DialURL with roles = %v", err)
+	}
+	bad := strings.Replace(tok.URL, "access_token=", "access_token=x", 1)
+	if _, err := srv.DialURL(ctx(t), bad); err == nil || !strings.Contains(err.Error(), "401") {
+		t.Fatalf("DialURL with a bad token = %v, want the 401", err)
 	}
 }

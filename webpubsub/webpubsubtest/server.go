@@ -10,6 +10,63 @@
 // and make calls fail with Server.InjectFault to test retries and error
 // handling. For code that authenticates with Microsoft Entra ID, start the
 // server WithEntraTokens and give the code an EntraCredential.
+//
+// # Testing the app's event handler
+//
+// Server.SetEventHandler sends a hub's events to the app's event handler
+// (an http.Handler such as an eventhandler.Handler, served in-process) and
+// Server.SetEventHandlerURL to a handler listening at a URL, exactly as
+// the service would: after the abuse-protection handshake, as signed
+// CloudEvents, with the service's handling of rejections, replies, failures
+// and timeouts. So one test can drive a client through the whole app:
+// connect (the handler accepts or rejects it, and sets its user id, groups
+// and roles), events and their replies, messages the app's server code
+// sends, disconnect. Events then lists the system events the handler
+// received as well, each with the handler's HTTP status.
+//
+// # The requests an event handler receives
+//
+// For those who write their own handler: the handshake is an OPTIONS
+// request to the URL with {event} = "validate" and a WebHook-Request-Origin
+// header naming the service host (here 127.0.0.1:<port>); the handler
+// allows delivery by answering 200 with WebHook-Allowed-Origin set to that
+// host or "*". Every event is then a POST in CloudEvents binary mode with
+// these headers:
+//
+//   - ce-specversion: 1.0, and ce-awpsversion: 1.0
+//   - ce-type: azure.webpubsub.sys.connect, azure.webpubsub.sys.connected,
+//     azure.webpubsub.sys.disconnected, or azure.webpubsub.user.<event>
+//   - ce-source: /hubs/<hub>/client/<connection id>; ce-id: a unique id;
+//     ce-time: the RFC 3339 time it was sent
+//   - ce-hub, ce-connectionId, ce-eventName, and ce-userId when the client
+//     has a user id
+//   - ce-subprotocol: the client's subprotocol (absent for simple
+//     WebSocket clients)
+//   - ce-connectionState: the state the handler last set, if any
+//   - ce-signature: "sha256=" + lowercase hex HMAC-SHA256 of the connection
+//     id keyed with each access key, comma-separated
+//   - WebHook-Request-Origin: the service host, as in the handshake
+//
+// The bodies:
+//
+//   - connect (application/json; the client waits for the answer):
+//     {"claims": {...}, "query": {...}, "headers": {...}, "subprotocols":
+//     [...], "clientCertificates": [...]}, each map from a name to a list
+//     of strings. Answer 204 to accept the client as its token says, 200
+//     with {"userId", "groups", "roles", "subprotocol"} to change it, or
+//     400, 401 or 403 with a reason to reject it: the client's handshake
+//     fails with that status and reason (another 4xx fails it with 400,
+//     anything else with 500).
+//   - connected (application/json, {}) and disconnected (application/json,
+//     {"reason": "..."}): notifications; the answer is only logged.
+//   - user events: the client's data, as text/plain, application/json or
+//     application/octet-stream by its data type. Answer 204 to acknowledge,
+//     or 200 with a body whose Content-Type is one of those three to send
+//     it back to the client; any other status closes the client's
+//     connection.
+//
+// Answers to connect and user events may set ce-connectionState; later
+// events of the connection carry it.
 package webpubsubtest
 
 import (
@@ -39,11 +96,12 @@ import (
 const DefaultAccessKey = emulator.DefaultAccessKey
 
 type config struct {
-	key            string
-	logger         *slog.Logger
-	recoveryWindow time.Duration
-	entra          bool
-	reliableBuffer *int
+	key             string
+	logger          *slog.Logger
+	recoveryWindow  time.Duration
+	entra           bool
+	reliableBuffer  *int
+	upstreamTimeout time.Duration
 }
 
 // Option configures a Server.
@@ -53,7 +111,10 @@ type Option func(*config)
 // (DefaultAccessKey otherwise).
 func WithAccessKey(key string) Option { return func(c *config) { c.key = key } }
 
-// WithLogger logs the service's connection and request events to l.
+// WithLogger logs the service's connection and request events to l. Events
+// sent upstream are logged with the server's internal event URL,
+// http://events.webpubsubtest.invalid/{hub}/{event}, whichever handler
+// (if any) received them.
 func WithLogger(l *slog.Logger) Option { return func(c *config) { c.logger = l } }
 
 // WithRecoveryWindow sets how long a dropped reliable client may take to
@@ -93,9 +154,12 @@ type Server struct {
 	srv *httptest.Server
 	key string
 
+	transport *upstreamTransport // routes events to event handlers
+
 	mu       sync.Mutex
 	requests []*Request
 	events   []Event
+	eventsCh chan struct{} // closed and replaced when an event is recorded
 	faults   []*faultState
 	closed   bool
 }
@@ -125,8 +189,10 @@ func Start(opts ...Option) (*Server, error) {
 	if c.reliableBuffer != nil && *c.reliableBuffer < 1 {
 		return nil, fmt.Errorf("WithReliableBufferLimit(%d): the limit must be at least 1 message", *c.reliableBuffer)
 	}
-	s := &Server{key: c.key}
-	eopts := []emulator.Option{emulator.WithAccessKeys(c.key), emulator.WithEventHandler(emulator.EventHandlerFunc(s.recordEvent))}
+	s := &Server{key: c.key, eventsCh: make(chan struct{})}
+	eopts := []emulator.Option{emulator.WithAccessKeys(c.key)}
+	s.transport = newUpstreamTransport(s)
+	eopts = append(eopts, s.transport.emulatorOptions(c.upstreamTimeout)...)
 	if c.logger != nil {
 		eopts = append(eopts, emulator.WithLogger(c.logger))
 	}
@@ -161,6 +227,7 @@ func (s *Server) Close() {
 	_ = s.emu.Close()
 	s.srv.CloseClientConnections()
 	s.srv.Close()
+	s.transport.running.Wait()
 }
 
 // URL returns the server's base URL, http://127.0.0.1:<port>.
@@ -207,19 +274,32 @@ func (s *Server) Requests() []Request {
 	return out
 }
 
-// Event is a client event the server received: an "event" message of a
-// json subprotocol client (acknowledged with success) or a frame of a
-// simple WebSocket client (Name "message").
+// Event is an event the server received from a client: a user event (an
+// "event" message of a json subprotocol client, or a frame of a simple
+// WebSocket client, Name "message"), or a system event (connect, connected,
+// disconnected) sent to an event handler set with Server.SetEventHandler
+// or Server.SetEventHandlerURL. User events no handler asked for are
+// acknowledged with success.
 type Event struct {
-	Hub          string
-	ConnectionID string
-	UserID       string
-	Name         string
-	DataType     string // "json", "text" or "binary"
-	Data         []byte
+	Hub          string // the client's hub
+	ConnectionID string // the client's connection id
+	UserID       string // the client's user id; empty for anonymous clients
+	Name         string // the event name: the client's, "message", or a system event (EventConnect, ...)
+	DataType     string // "json", "text" or "binary"; "json" for system events
+	Data         []byte // the event's data; the CloudEvent's JSON body for system events
+	// System reports a system event.
+	System bool
+	// Status is the event handler's HTTP status (for example 200, 204, or
+	// 401 for a rejected connect); 0 when no handler received the event
+	// or its request failed. Events never sent to their handler (because
+	// its abuse-protection handshake failed) are not recorded.
+	Status int
 }
 
-// Events returns the client events received so far, oldest first.
+// Events returns the events received so far, in the order they were
+// handled. Connected and disconnected events are sent without delaying
+// the client, so they may be recorded a moment after the client's own
+// view of the connection changed: wait for them with WaitForEvent.
 func (s *Server) Events() []Event {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -231,12 +311,35 @@ func (s *Server) Events() []Event {
 	return out
 }
 
-func (s *Server) recordEvent(_ context.Context, ev emulator.Event) (*emulator.Payload, error) {
+// WaitForEvent returns the first recorded event that match accepts,
+// waiting until one is recorded or ctx ends.
+func (s *Server) WaitForEvent(ctx context.Context, match func(Event) bool) (Event, error) {
+	for {
+		s.mu.Lock()
+		for _, e := range s.events {
+			if match(e) {
+				s.mu.Unlock()
+				e.Data = slices.Clone(e.Data)
+				return e, nil
+			}
+		}
+		ch := s.eventsCh
+		s.mu.Unlock()
+		select {
+		case <-ch:
+		case <-ctx.Done():
+			return Event{}, fmt.Errorf("webpubsubtest: no matching event: %w", ctx.Err())
+		}
+	}
+}
+
+// addEvent records e and wakes WaitForEvent.
+func (s *Server) addEvent(e Event) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.events = append(s.events, Event{Hub: ev.Hub, ConnectionID: ev.ConnectionID, UserID: ev.UserID, Name: ev.Name,
-		DataType: ev.Payload.DataType, Data: slices.Clone(ev.Payload.Data)})
-	return nil, nil
+	s.events = append(s.events, e)
+	close(s.eventsCh)
+	s.eventsCh = make(chan struct{})
 }
 
 // RequestsFor returns the recorded requests of one operation.

@@ -500,6 +500,7 @@ func (c *Client) read(s *socket) {
 			if s.err == nil {
 				s.err = err
 			}
+			_ = s.ws.CloseNow() // also after a read limit error, so the peer stops writing
 			return
 		}
 		s.recv.Add(1)

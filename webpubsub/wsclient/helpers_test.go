@@ -2,9 +2,11 @@ package wsclient
 
 import (
 	"context"
+	"encoding/json"
 	"net/http/httptest"
 	"net/url"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -196,3 +198,7 @@ func receiveN(t testing.TB, c *Client, n int, d time.Duration) []Message {
 	}
 	return out
 }
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+func itoa(n uint64) string { return strconv.FormatUint(n, 10) }

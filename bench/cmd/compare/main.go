@@ -36,9 +36,12 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/Azure/azure-sdk-for-go/sdk/tracing/azotel"
 	"github.com/golang-jwt/jwt/v5"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 
 	"github.com/webpubsub-go/sdk/bench/internal/proc"
+	"github.com/webpubsub-go/sdk/internal/wire"
 	"github.com/webpubsub-go/sdk/webpubsub"
 )
 
@@ -59,9 +62,20 @@ type config struct {
 	node        string
 	raw         string
 	sinkProcs   int
+	tlsRounds   int
 }
 
 func main() {
+	if len(os.Args) > 4 && os.Args[1] == "-tls-sink" {
+		if procs, err := strconv.Atoi(os.Args[4]); err == nil && procs > 0 {
+			runtime.GOMAXPROCS(procs)
+		}
+		if err := runTLSSink(os.Args[2], os.Args[3]); err != nil {
+			fmt.Fprintln(os.Stderr, "TLS sink:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if len(os.Args) > 2 && os.Args[1] == "-sink" {
 		if procs, err := strconv.Atoi(os.Args[2]); err == nil && procs > 0 {
 			runtime.GOMAXPROCS(procs)
@@ -84,6 +98,7 @@ func main() {
 	flag.StringVar(&cfg.jsDir, "js", "bench/js", "directory of the JavaScript side (bench.mjs with node_modules installed); empty to skip it")
 	flag.StringVar(&cfg.node, "node", "node", "the node executable")
 	flag.IntVar(&cfg.sinkProcs, "sink-procs", 1, "GOMAXPROCS of the sink process; 0 for the Go default (one per core). One thread answers a sequential client without waking a second one per request, and leaves the other core to the client")
+	flag.IntVar(&cfg.tlsRounds, "tls-rounds", 5, "rounds of the TLS section (100 B); 0 skips it")
 	flag.StringVar(&cfg.raw, "raw", "", "also write every measurement to this file in Go benchmark format (for benchstat)")
 	flag.Parse()
 	var err error
@@ -94,6 +109,9 @@ func main() {
 	}
 	if err == nil && cfg.sinkProcs < 0 {
 		err = errors.New("-sink-procs must be >= 0 (0 for the Go default)")
+	}
+	if err == nil && cfg.tlsRounds < 0 {
+		err = errors.New("-tls-rounds must be >= 0")
 	}
 	if err == nil && (cfg.rounds < 1 || cfg.sweepRounds < 1 || cfg.window <= 0 || len(cfg.sizes) == 0 || len(cfg.inflight) == 0) {
 		err = errors.New("-rounds and -sweep-rounds must be >= 1, -window > 0, -sizes and -inflight non-empty")
@@ -149,6 +167,22 @@ type impl struct {
 }
 
 func run(cfg config) error {
+	// The TLS sinks' certificate, trusted by this process's default roots
+	// (SSL_CERT_FILE is read at the first TLS handshake), so the SDK with
+	// no options can be measured over TLS.
+	dir, err := os.MkdirTemp("", "bench-compare-tls")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dir)
+	pool, err := makeCert(dir)
+	if err != nil {
+		return fmt.Errorf("making the TLS certificate: %w", err)
+	}
+	if err := os.Setenv("SSL_CERT_FILE", filepath.Join(dir, "cert.pem")); err != nil {
+		return err
+	}
+
 	sink, err := proc.Start("-sink", strconv.Itoa(cfg.sinkProcs))
 	if err != nil {
 		return err
@@ -156,9 +190,14 @@ func run(cfg config) error {
 	defer sink.Stop()
 
 	js, jsNote := jsRunner(cfg, sink.URL)
+	tp := sdktrace.NewTracerProvider(sdktrace.WithSampler(sdktrace.AlwaysSample())) // spans made and ended, none exported
+	defer func() { _ = tp.Shutdown(context.Background()) }()
+	tracing := webpubsub.WithTracingProvider(azotel.NewTracingProvider(tp, nil))
 	impls := []impl{
 		{name: "sdk", send: func(size, n int) (result, error) { return goSend(cfg, sdkSender(sink.URL, size), n) }, mint: func() (result, error) { return goMint(cfg, sdkMinter()) }},
 		{name: "bare", send: func(size, n int) (result, error) { return goSend(cfg, bareSender(sink.URL, size), n) }, mint: func() (result, error) { return goMint(cfg, bareMinter()) }},
+		{name: "sdk-default", send: func(size, n int) (result, error) { return goSend(cfg, sdkDefaultSender(sink.URL, size, nil), n) }},
+		{name: "sdk-trace", send: func(size, n int) (result, error) { return goSend(cfg, sdkDefaultSender(sink.URL, size, tracing), n) }},
 	}
 	if js != nil {
 		impls = append(impls, impl{name: "js", send: js.send, mint: js.mint})
@@ -214,6 +253,9 @@ func run(cfg config) error {
 		}
 		for i := range impls {
 			im := impls[(i+round)%len(impls)]
+			if im.mint == nil {
+				continue
+			}
 			r, err := im.mint()
 			if err != nil {
 				return fmt.Errorf("%s token: %w", im.name, err)
@@ -269,6 +311,27 @@ func run(cfg config) error {
 		jsRatio = fmt.Sprintf("%.0fx", pairedRatio(tokens["sdk"], tokens["js"]))
 	}
 	fmt.Printf("%10.0f %10.0f %10s %10s %10s   %-22s\n", st.perSec(), bt.perSec(), jsCol, fmt.Sprintf("%.2fx", pairedRatio(tokens["sdk"], tokens["bare"])), jsRatio, fmt.Sprintf("%.1f | %.1f", st.allocs, bt.allocs))
+	fmt.Println()
+	fmt.Println("The SDK with no options (sdk-default: the shared default transport) and with OpenTelemetry tracing on (sdk-trace: sdk-default")
+	fmt.Println("plus WithTracingProvider(azotel), every span sampled and ended, none exported), against the same bare loop; paired ratios.")
+	fmt.Printf("%-7s %-8s %12s %14s %20s %10s %14s %20s\n", "size", "inflight", "sdk-default", "default/bare", "allocs default/bare", "sdk-trace", "trace/default", "allocs trace|default")
+	for _, size := range all {
+		for _, n := range cfg.inflight {
+			d, b, tr := results[key{size, n, "sdk-default"}], results[key{size, n, "bare"}], results[key{size, n, "sdk-trace"}]
+			md, mb, mt := median(d), median(b), median(tr)
+			fmt.Printf("%-7s %-8d %12.0f %14s %20s %10.0f %14s %20s\n", sizeName(size), n, md.perSec(), fmt.Sprintf("%.2fx", pairedRatio(d, b)),
+				fmt.Sprintf("%.1f/%.1f = %.2fx", md.allocs, mb.allocs, md.allocs/mb.allocs), mt.perSec(), fmt.Sprintf("%.2fx", pairedRatio(tr, d)),
+				fmt.Sprintf("%.1f | %.1f", mt.allocs, md.allocs))
+		}
+	}
+	if cfg.tlsRounds > 0 {
+		if err := runTLS(cfg, dir, pool, js); err != nil {
+			return err
+		}
+	}
+	if la, err := os.ReadFile("/proc/loadavg"); err == nil {
+		fmt.Printf("\nload average at the end: %s", la)
+	}
 	if cfg.raw != "" {
 		hdr := fmt.Sprintf("goos: %s\ngoarch: %s\npkg: github.com/webpubsub-go/sdk/bench/cmd/compare\n", runtime.GOOS, runtime.GOARCH)
 		if err := os.WriteFile(cfg.raw, append([]byte(hdr), raw.Bytes()...), 0o644); err != nil {
@@ -367,10 +430,25 @@ func (c restClaims) GetAudience() (jwt.ClaimStrings, error) {
 	return jwt.ClaimStrings{c.Aud}, nil
 }
 
+// sdkDefaultSender is the SDK as a user who passes no option gets it;
+// extra is one option (tracing) or nil.
+func sdkDefaultSender(base string, size int, extra webpubsub.Option) func(context.Context) error {
+	c, err := webpubsub.NewClientFromConnectionString("Endpoint="+base+";AccessKey="+accessKey, hub, extra)
+	if err != nil {
+		panic(err) // a constant, valid connection string
+	}
+	payload := jsonPayload(size)
+	return func(ctx context.Context) error { return c.SendToAll(ctx, webpubsub.RawJSON(payload), nil) }
+}
+
 // bareSender is the limit: the same POST with one HS256 JWT, nothing else.
 func bareSender(base string, size int) func(context.Context) error {
-	hc := httpClient()
-	u := base + "/api/hubs/" + hub + "/:send?api-version=2024-12-01"
+	return bareSenderWith(httpClient(), base, size)
+}
+
+// bareSenderWith is bareSender over hc.
+func bareSenderWith(hc *http.Client, base string, size int) func(context.Context) error {
+	u := base + "/api/hubs/" + hub + "/:send?" + wire.QueryAPIVersion + "=" + wire.APIVersion
 	key := []byte(accessKey)
 	payload := jsonPayload(size)
 	return func(ctx context.Context) error {
@@ -518,6 +596,7 @@ func goMint(cfg config, mint func() error) (result, error) {
 type jsSide struct {
 	cfg  config
 	sink string
+	env  []string // nil: this process's environment
 }
 
 // jsRunner returns the JavaScript side, or nil and a note saying why it is
@@ -541,6 +620,7 @@ func (j *jsSide) node(args ...string) (result, error) {
 	args = append([]string{"bench.mjs", "--seconds", secs, "--warmup", warm, "--key", accessKey, "--hub", hub}, args...)
 	cmd := exec.Command(j.cfg.node, args...)
 	cmd.Dir = j.cfg.jsDir
+	cmd.Env = j.env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()

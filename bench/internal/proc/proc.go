@@ -119,14 +119,27 @@ func RSS(pid int) (int64, error) {
 // Serve serves h on a fresh 127.0.0.1 port, announces the address on
 // stdout and returns when stdin reaches EOF (the parent closed it or died).
 func Serve(h http.Handler) error {
+	return serve(&http.Server{Handler: h}, "http", func(srv *http.Server, ln net.Listener) error { return srv.Serve(ln) })
+}
+
+// ServeTLS is Serve over TLS with srv (its Handler, Protocols, ConnState
+// and so on as the caller set them) and the certificate in certFile and
+// keyFile; it announces an https URL.
+func ServeTLS(srv *http.Server, certFile, keyFile string) error {
+	return serve(srv, "https", func(srv *http.Server, ln net.Listener) error { return srv.ServeTLS(ln, certFile, keyFile) })
+}
+
+func serve(srv *http.Server, scheme string, run func(*http.Server, net.Listener) error) error {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fmt.Errorf("proc: listen: %w", err)
 	}
-	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	if srv.ReadHeaderTimeout == 0 {
+		srv.ReadHeaderTimeout = 10 * time.Second
+	}
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	fmt.Printf("%shttp://%s\n", addrPrefix, ln.Addr())
+	go func() { errc <- run(srv, ln) }()
+	fmt.Printf("%s%s://%s\n", addrPrefix, scheme, ln.Addr())
 	stdinEOF := make(chan struct{})
 	go func() { _, _ = io.Copy(io.Discard, os.Stdin); close(stdinEOF) }()
 	select {

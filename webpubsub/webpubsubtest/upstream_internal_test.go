@@ -1,0 +1,68 @@
+package webpubsubtest
+
+import (
+	"errors"
+	"io"
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
+)
+
+// The exported event names are literals for go doc; they must stay the
+// wire's.
+func TestEventNamesAreTheWires(t *testing.T) {
+	for got, want := range map[string]string{
+		EventConnect: wire.CEEventConnect, EventConnected: wire.CEEventConnected, EventDisconnected: wire.CEEventDisconnected,
+	} {
+		if got != want {
+			t.Errorf("%q, want %q", got, want)
+		}
+	}
+}
+
+func TestRoundTripRefusesForeignURLs(t *testing.T) {
+	tr := newUpstreamTransport(&Server{eventsCh: make(chan struct{})})
+	for _, raw := range []string{"http://elsewhere.example/chat/connect", "http://" + eventsHost + "/no-event"} {
+		req, err := http.NewRequest(http.MethodPost, raw, strings.NewReader("{}"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if resp, err := tr.RoundTrip(req); err == nil || !strings.Contains(err.Error(), "unexpected event handler URL") {
+			t.Errorf("%s: %v, %v; want an error", raw, resp, err)
+		}
+	}
+}
+
+func TestRefusedError(t *testing.T) {
+	network := errors.New("connection refused")
+	tests := []struct {
+		name string
+		resp *http.Response
+		want string
+	}{
+		{"no response", nil, "connection refused"},
+		{"JSON body", &http.Response{StatusCode: 403, Body: io.NopCloser(strings.NewReader(`{"code":"Forbidden","message":"no way"}`))},
+			"the service refused the connection with 403 Forbidden: no way"},
+		{"text body", &http.Response{StatusCode: 400, Body: io.NopCloser(strings.NewReader("bad hub\n"))},
+			"the service refused the connection with 400 Bad Request: bad hub"},
+		{"no body", &http.Response{StatusCode: 503}, "the service refused the connection with 503 Service Unavailable: no reason given"},
+	}
+	for _, tt := range tests {
+		if got := refusedError(tt.resp, network).Error(); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
+		}
+	}
+}
+
+func TestRecordCloudEventWithoutContentType(t *testing.T) {
+	s := &Server{eventsCh: make(chan struct{})}
+	h := http.Header{}
+	h.Set(wire.HeaderCEType, wire.CETypeConnected)
+	h.Set(wire.HeaderCEEventName, wire.CEEventConnected)
+	s.recordCloudEvent(h, []byte("{}"), http.StatusOK)
+	if got := s.Events(); len(got) != 1 || got[0].DataType != wire.DataTypeJSON || !got[0].System {
+		t.Errorf("events %+v, want one json system event", got)
+	}
+}

@@ -1,0 +1,57 @@
+// Package wsclient is a client of Azure Web PubSub (and of the local
+// emulator and webpubsubtest) over WebSocket: a program that connects as a
+// client, joins groups, publishes, sends events to the app's event handler
+// and receives messages, and that survives network drops without losing
+// or duplicating a message. It speaks json.reliable.webpubsub.azure.v1
+// (the default) and json.webpubsub.azure.v1, with the defaults of
+// @azure/web-pubsub-client 1.1.
+//
+// # Life cycle
+//
+// New (or NewWithURLFunc) makes a stopped client. Start fetches the client
+// access URL, opens the WebSocket, waits for the service's connected
+// message and raises the connected event; an error here (a *ConnectError)
+// says why: a bad URL, a refused handshake with the service's text (401
+// for an expired token), a subprotocol the service did not accept, or no
+// answer before the deadline. The access token never appears in an error.
+//
+// While connected the client pings every 20 s and drops a connection on
+// which nothing arrived for 120 s. On the reliable protocol it drops
+// duplicate sequence ids and acknowledges the highest one every second
+// when it changed, and at once when it is more than 300 ahead.
+//
+// When the connection drops unexpectedly, a reliable client recovers it:
+// it reconnects with the connection id and reconnection token every
+// second for up to 30 s, keeps its connection id and groups, gets the
+// messages it missed, and sends again the requests still waiting for an
+// ack, with the same ack ids (the service executes each once). No event is
+// raised for a recovery.
+//
+// When recovery is refused (close code 1008), the window passes, or the
+// protocol is the plain JSON one, the connection is lost: requests sent on
+// it that wait for an ack fail with ErrAckLost, the disconnected event is
+// raised, and the client opens a new connection (a fresh URL from the URL
+// function) after ReconnectDelay, without limit unless
+// MaxReconnectAttempts is set. The new connection raises connected, the
+// client joins its groups again (rejoin-group-failed for a group it could
+// not join) and sends the requests that were not sent yet.
+//
+// Stop closes the connection normally, fails waiting requests with
+// ErrStopped, raises stopped, and returns when every goroutine of the
+// client has ended. A client that gives up reconnecting, or whose
+// connection is lost with DisableAutoReconnect, stops by itself: Done is
+// closed and Err says why.
+//
+// # Receiving
+//
+// Messages arrive in order through Receive or Messages, or through the
+// OnMessage callback; events through the On* callbacks, called in order
+// with the messages on one goroutine of the client. The queue between the
+// network and the consumer holds ReceiveQueue messages (1024 by default).
+// When it is full the client stops reading the socket until there is
+// room: nothing is dropped or acknowledged early, the service buffers the
+// rest (and, for a reader that never catches up, ends the connection,
+// which a reliable client then recovers). A callback that waits for an
+// acknowledged operation of the same client must therefore not run while
+// the queue is full; call such operations from another goroutine.
+package wsclient

@@ -1,0 +1,46 @@
+package wsclient
+
+import (
+	"testing"
+)
+
+// FuzzParseFrame feeds arbitrary server frames to the parser and the
+// message decoder: they return a value or an error, never panic, and a
+// decoded message's data has the Go type its data type promises.
+func FuzzParseFrame(f *testing.F) {
+	for _, s := range []string{
+		connectedJSON,
+		`{"type":"system","event":"disconnected","message":"bye"}`,
+		`{"type":"ack","ackId":1,"success":false,"error":{"name":"Duplicate","message":"x"}}`,
+		`{"type":"message","from":"group","group":"g","fromUserId":"u","dataType":"json","data":{"a":[1,2]},"sequenceId":7}`,
+		`{"type":"message","from":"server","dataType":"text","data":"hi"}`,
+		`{"type":"message","from":"server","dataType":"binary","data":"AAEC"}`,
+		`{"type":"pong"}`,
+		`{"type":"message","dataType":"text","data":1}`,
+		`[]`, `{`, ``,
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		fr, err := parseFrame(b)
+		if err != nil || fr.Type != "message" {
+			return
+		}
+		m, err := fr.message()
+		if err != nil {
+			return
+		}
+		switch m.DataType {
+		case DataTypeText:
+			if _, ok := m.Data.(string); !ok {
+				t.Fatalf("text data is %T", m.Data)
+			}
+		case DataTypeBinary, DataTypeProtobuf:
+			if _, ok := m.Data.([]byte); !ok {
+				t.Fatalf("binary data is %T", m.Data)
+			}
+		}
+		_ = m.Bytes()
+		_ = ackResult(&fr)
+	})
+}
