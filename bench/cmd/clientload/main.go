@@ -69,6 +69,7 @@ type result struct {
 // idleResult is what the idle child prints.
 type idleResult struct {
 	Conns         int   `json:"conns"`
+	Queue         int   `json:"queue"`
 	RSSBefore     int64 `json:"rssBefore"`
 	RSSAfter      int64 `json:"rssAfter"`
 	HeapBefore    int64 `json:"heapBefore"`
@@ -102,16 +103,17 @@ func main() {
 	rounds := flag.Int("rounds", 3, "rounds; each runs both receivers, in alternating order; the table shows the median")
 	window := flag.Int("window", 500, "messages sent but not yet reported received at most (a reliable connection may hold 1,000 unacknowledged messages, and a receiver acknowledges when 300 are)")
 	conns := flag.Int("conns", 10000, "idle wsclient connections of the memory test (0: skip)")
+	queue := flag.Int("idle-queue", 0, "Options.ReceiveQueue of the idle connections (0: the default)")
 	jsDir := flag.String("js", "bench/js", "directory of recv.mjs with node_modules (skipped when missing)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
 	flag.Parse()
-	if *messages < 1 || *size < 9 || *rounds < 1 || *window < progressEvery || *conns < 0 {
-		fmt.Fprintln(os.Stderr, "clientload: -messages and -rounds must be >= 1, -size >= 9, -window >= 100, -conns >= 0")
+	if *messages < 1 || *size < 9 || *rounds < 1 || *window < progressEvery || *conns < 0 || *queue < 0 {
+		fmt.Fprintln(os.Stderr, "clientload: -messages and -rounds must be >= 1, -size >= 9, -window >= 100, -conns and -idle-queue >= 0")
 		os.Exit(2)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := run(ctx, *messages, *size, *rounds, *window, *conns, *jsDir); err != nil {
+	if err := run(ctx, *messages, *size, *rounds, *window, *conns, *queue, *jsDir); err != nil {
 		fmt.Fprintln(os.Stderr, "clientload:", err)
 		os.Exit(1)
 	}
@@ -137,7 +139,7 @@ func serve() error {
 	return proc.Serve(e.Handler())
 }
 
-func run(ctx context.Context, messages, size, rounds, window, conns int, jsDir string) error {
+func run(ctx context.Context, messages, size, rounds, window, conns, queue int, jsDir string) error {
 	if _, err := proc.RaiseFileLimit(); err != nil {
 		return err
 	}
@@ -228,7 +230,7 @@ func run(ctx context.Context, messages, size, rounds, window, conns int, jsDir s
 		fmt.Printf("wsclient vs JS: %.1fx the messages per second, %.2fx the CPU per message\n", g[0]/js[0], g[1]/js[1])
 	}
 	if conns > 0 {
-		return idle(ctx, self, recvURL, conns)
+		return idle(ctx, self, recvURL, conns, queue)
 	}
 	return nil
 }
@@ -390,8 +392,8 @@ func recvChild(args []string) error {
 }
 
 // idle runs the idle child and prints its figures.
-func idle(ctx context.Context, self, url string, conns int) error {
-	cmd := exec.CommandContext(ctx, self, "-idle", url, strconv.Itoa(conns))
+func idle(ctx context.Context, self, url string, conns, queue int) error {
+	cmd := exec.CommandContext(ctx, self, "-idle", url, strconv.Itoa(conns), strconv.Itoa(queue))
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -403,19 +405,26 @@ func idle(ctx context.Context, self, url string, conns int) error {
 	}
 	per := float64(r.RSSAfter-r.RSSBefore) / float64(r.Conns) / 1024
 	heap := float64(r.HeapAfter-r.HeapBefore) / float64(r.Conns) / 1024
-	fmt.Printf("\n%d idle wsclient connections: RSS %.1f KiB per connection (%.0f to %.0f MiB), Go heap %.1f KiB, %d goroutines per connection\n",
-		r.Conns, per, float64(r.RSSBefore)/(1<<20), float64(r.RSSAfter)/(1<<20), heap, r.GoroutinesPer)
+	fmt.Printf("\n%d idle wsclient connections (ReceiveQueue %d): RSS %.1f KiB per connection (%.0f to %.0f MiB), Go heap %.1f KiB, %d goroutines per connection\n",
+		r.Conns, r.Queue, per, float64(r.RSSBefore)/(1<<20), float64(r.RSSAfter)/(1<<20), heap, r.GoroutinesPer)
 	return nil
 }
 
-// idleChild opens N connections, measures, and stops them: URL N.
+// idleChild opens N connections, measures, and stops them: URL N QUEUE.
 func idleChild(args []string) error {
-	if len(args) != 2 {
-		return errors.New("-idle URL N")
+	if len(args) != 3 {
+		return errors.New("-idle URL N QUEUE")
 	}
 	n, err := strconv.Atoi(args[1])
 	if err != nil {
 		return err
+	}
+	queue, err := strconv.Atoi(args[2])
+	if err != nil {
+		return err
+	}
+	if queue == 0 {
+		queue = wsclient.DefaultReceiveQueue
 	}
 	if _, err := proc.RaiseFileLimit(); err != nil {
 		return err
@@ -426,7 +435,7 @@ func idleChild(args []string) error {
 	// every connection shares.
 	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1}}
 	open := func() (*wsclient.Client, error) {
-		c, err := wsclient.New(args[0], &wsclient.Options{HTTPClient: hc})
+		c, err := wsclient.New(args[0], &wsclient.Options{HTTPClient: hc, ReceiveQueue: queue})
 		if err != nil {
 			return nil, err
 		}
@@ -474,7 +483,7 @@ func idleChild(args []string) error {
 	}
 	time.Sleep(time.Second)
 	rss1, heap1, g1 := settle()
-	b, _ := json.Marshal(idleResult{Conns: n, RSSBefore: rss0, RSSAfter: rss1, HeapBefore: heap0, HeapAfter: heap1, GoroutinesPer: (g1 - g0) / n})
+	b, _ := json.Marshal(idleResult{Conns: n, Queue: queue, RSSBefore: rss0, RSSAfter: rss1, HeapBefore: heap0, HeapAfter: heap1, GoroutinesPer: (g1 - g0) / n})
 	_, err = io.WriteString(os.Stdout, string(b)+"\n")
 	return err
 }
