@@ -39,6 +39,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync"
@@ -106,6 +107,7 @@ func main() {
 	queue := flag.Int("idle-queue", 0, "Options.ReceiveQueue of the idle connections (0: the default)")
 	jsDir := flag.String("js", "bench/js", "directory of recv.mjs with node_modules (skipped when missing)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
+	flag.StringVar(&allocProfile, "alloc-profile", "", "write an allocation profile (every allocation) of the wsclient receiver to this file")
 	flag.Parse()
 	if *messages < 1 || *size < 9 || *rounds < 1 || *window < progressEvery || *conns < 0 || *queue < 0 {
 		fmt.Fprintln(os.Stderr, "clientload: -messages and -rounds must be >= 1, -size >= 9, -window >= 100, -conns and -idle-queue >= 0")
@@ -195,7 +197,7 @@ func run(ctx context.Context, messages, size, rounds, window, conns, queue int, 
 			impl := impls[(i+r)%len(impls)]
 			var cmd *exec.Cmd
 			if impl == "wsclient" {
-				cmd = exec.CommandContext(ctx, self, "-recv", recvURL, group, strconv.Itoa(messages))
+				cmd = exec.CommandContext(ctx, self, "-recv", recvURL, group, strconv.Itoa(messages), allocProfile)
 			} else {
 				cmd = exec.CommandContext(ctx, node, "recv.mjs", recvURL, group, strconv.Itoa(messages))
 				cmd.Dir = jsDir
@@ -320,6 +322,9 @@ func measure(ctx context.Context, cmd *exec.Cmd, pub *wsclient.Client, messages,
 	}
 }
 
+// allocProfile is the -alloc-profile file, passed to the receiver child.
+var allocProfile string
+
 // reliableBuffer is the emulator's limit of unacknowledged messages per
 // reliable connection in this benchmark (the service's is 1,000).
 const reliableBuffer = 1 << 20
@@ -327,10 +332,14 @@ const reliableBuffer = 1 << 20
 // stallTimeout ends a measurement whose receiver stopped making progress.
 const stallTimeout = 15 * time.Second
 
-// recvChild is the wsclient receiver: URL GROUP N.
+// recvChild is the wsclient receiver: URL GROUP N PROFILE (PROFILE may be
+// empty).
 func recvChild(args []string) error {
-	if len(args) != 3 {
-		return errors.New("-recv URL GROUP N")
+	if len(args) != 4 {
+		return errors.New("-recv URL GROUP N PROFILE")
+	}
+	if args[3] != "" {
+		runtime.MemProfileRate = 1
 	}
 	want, err := strconv.Atoi(args[2])
 	if err != nil {
@@ -387,6 +396,18 @@ func recvChild(args []string) error {
 	cpu := cpuTime() - cpu0
 	runtime.ReadMemStats(&ms)
 	b, _ := json.Marshal(result{Count: want, Seconds: secs, CPUMicros: float64(cpu.Microseconds()), Allocs: float64(ms.Mallocs - mallocs0)})
+	if args[3] != "" {
+		f, err := os.Create(args[3])
+		if err != nil {
+			return err
+		}
+		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
 	fmt.Fprintln(w, string(b))
 	return w.Flush()
 }
