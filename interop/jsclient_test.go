@@ -35,7 +35,9 @@ func nodeModules(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@azure", "web-pubsub-client")); err == nil {
+	_, errClient := os.Stat(filepath.Join(dir, "node_modules", "@azure", "web-pubsub-client"))
+	_, errMQTT := os.Stat(filepath.Join(dir, "node_modules", "mqtt"))
+	if errClient == nil && errMQTT == nil {
 		return dir
 	}
 	if _, err := exec.LookPath("npm"); err != nil {

@@ -16,8 +16,17 @@
 //     json.reliable.webpubsub.azure.v1 subprotocols and raw "simple"
 //     WebSocket (with webpubsub_mode=sendToGroup&group=<g>, a simple
 //     client's frames are published to the group); the protobuf
-//     subprotocols are refused with 400, and the MQTT and Socket.IO client
-//     endpoints are not served (their tokens can still be minted).
+//     subprotocols are refused with 400, and the Socket.IO client endpoint
+//     is not served (its tokens can still be minted);
+//   - MQTT 3.1.1 and 5.0 over WebSocket at /clients/mqtt/hubs/{hub}
+//     (mqtt*.go, packets by internal/mqtt): a topic is a group, the client
+//     ID the connection ID; the service's connect rules with their CONNACK
+//     codes; QoS 0/1/2 with downgrade; sessions kept 30 s after a drop;
+//     wills; 5.0 message expiry, subscription identifiers, assigned client
+//     IDs, receive maximum and server DISCONNECT; wildcard and shared
+//     subscriptions, retained messages and topic aliases refused with the
+//     documented codes; messages cross to and from the other protocols and
+//     the REST API ($webpubsub/server/messages at QoS 1).
 //
 // Event handlers (WithUpstream; ParseUpstreamSetting and LoadUpstreamConfig
 // read settings from a flag or a JSON file) receive client events as the

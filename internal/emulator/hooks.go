@@ -126,7 +126,13 @@ func (c *conn) info() ConnectionInfo {
 	if c.kind == protocolSimple {
 		sp = ""
 	}
-	return ConnectionInfo{Hub: c.hub, ConnectionID: c.id, UserID: c.userID, Subprotocol: sp}
+	info := ConnectionInfo{Hub: c.hub, ConnectionID: c.id, UserID: c.userID, Subprotocol: sp}
+	if c.mq != nil {
+		c.mu.Lock()
+		c.mq.eventInfoLocked(&info)
+		c.mu.Unlock()
+	}
+	return info
 }
 
 // runConnect asks the ConnectHandler, if any, about a new client and
@@ -154,12 +160,18 @@ func (e *Emulator) runConnect(r *http.Request, c *conn, cc clientClaims, offered
 		}
 	}
 	req.Headers["Host"] = []string{r.Host} // net/http keeps it out of r.Header
+	if c.mq != nil {
+		req.MQTT = c.mq.connectInfo
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), eventTimeout)
 	defer cancel()
 	resp, err := h.HandleConnect(ctx, req)
 	if err != nil {
 		var ce *ConnectError
 		if errors.As(err, &ce) {
+			if c.mq != nil && ce.MQTTCode != 0 { // the CONNACK code ("MQTT CloudEvents" page)
+				c.mq.refusal = &mqttRefusal{code311: byte(ce.MQTTCode), code5: byte(ce.MQTTCode), reason: ce.Message, props: ce.MQTTUserProperties}
+			}
 			if ce.StatusCode == 0 {
 				return nil, http.StatusUnauthorized, ce.Message
 			}
@@ -169,6 +181,9 @@ func (e *Emulator) runConnect(r *http.Request, c *conn, cc clientClaims, offered
 	}
 	if resp == nil {
 		return groups, 0, ""
+	}
+	if c.mq != nil {
+		c.mq.ackProps = resp.MQTTUserProperties
 	}
 	if resp.UserID != nil {
 		c.userID, c.hasUser = *resp.UserID, *resp.UserID != ""

@@ -58,6 +58,11 @@ const (
 type mqttRefusal struct {
 	code311, code5 byte
 	reason         string
+	props          []wire.CEMQTTUserProperty // 5.0 user properties (from a connect handler)
+}
+
+func refuse(code311, code5 byte, reason string) *mqttRefusal {
+	return &mqttRefusal{code311: code311, code5: code5, reason: reason}
 }
 
 // code is the CONNACK code for a protocol level.
@@ -136,17 +141,21 @@ func (e *Emulator) serveMQTT(w http.ResponseWriter, r *http.Request) {
 		kind: protocolMQTT, subprotocol: wire.SubprotocolMQTT, roles: claims.roles,
 		groups: map[string]struct{}{},
 	}
+	c.mq = newMQTTSession(cp)
 	groups, status, msg := e.runConnect(r, c, claims, []string{wire.SubprotocolMQTT})
 	if status != 0 {
-		e.mqttRefuse(ctx, ws, cp.Version, mqttRefusalForStatus(status, msg))
+		ref := c.mq.refusal // the handler's own MQTT code ("MQTT CloudEvents" page)
+		if ref == nil {
+			ref = mqttRefusalForStatus(status, msg)
+		}
+		e.mqttRefuse(ctx, ws, cp.Version, ref)
 		return
 	}
 	c.kind, c.subprotocol = protocolMQTT, wire.SubprotocolMQTT // a connect handler cannot change the protocol
 	if c.grants, err = newGrants(c.roles); err != nil {
-		e.mqttRefuse(ctx, ws, cp.Version, &mqttRefusal{mqtt.ConnRefusedNotAuthorized, mqtt.CodeNotAuthorized, err.Error()})
+		e.mqttRefuse(ctx, ws, cp.Version, refuse(mqtt.ConnRefusedNotAuthorized, mqtt.CodeNotAuthorized, err.Error()))
 		return
 	}
-	c.mq = newMQTTSession(cp)
 	sc, present, ref := e.mqttAttach(c, cp, groups)
 	if ref != nil {
 		e.mqttRefuse(ctx, ws, cp.Version, ref)
@@ -155,6 +164,7 @@ func (e *Emulator) serveMQTT(w http.ResponseWriter, r *http.Request) {
 	ack := &mqtt.Connack{SessionPresent: present}
 	if cp.Version == mqtt.Version5 {
 		ack.Props = mqttConnackProps(cp, assigned)
+		ack.Props.UserProperties = userProperties(c.mq.ackProps)
 	}
 	if !timer.Stop() { // the handshake took too long: the socket is closed
 		e.endConn(sc, websocket.StatusNormalClosure, "the MQTT handshake timed out")
@@ -171,9 +181,9 @@ func checkMQTTConnect(cp *mqtt.Connect) *mqttRefusal {
 	case cp.ClientID == "" && !v5:
 		return &mqttRefusal{code311: mqtt.ConnRefusedIdentifier, reason: "the client ID is empty: use 1 to 128 characters 0-9, a-z, A-Z"}
 	case utf8.RuneCountInString(cp.ClientID) > mqttMaxClientID:
-		return &mqttRefusal{mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID is longer than 128 characters"}
+		return refuse(mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID is longer than 128 characters")
 	case strings.IndexFunc(cp.ClientID, func(r rune) bool { return !isAlnumASCII(r) }) >= 0:
-		return &mqttRefusal{mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID may hold only the characters 0-9, a-z and A-Z"}
+		return refuse(mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID may hold only the characters 0-9, a-z and A-Z")
 	case !v5 && (cp.KeepAlive < 1 || cp.KeepAlive > mqttMaxKeepAlive311):
 		// The connect doc gives the range but no return code; 3.1.1 has no
 		// code for it, so the service's refusal is "unavailable" to it.
@@ -185,35 +195,41 @@ func checkMQTTConnect(cp *mqtt.Connect) *mqttRefusal {
 		n := utf8.RuneCountInString(w.Topic)
 		switch {
 		case strings.TrimFunc(w.Topic, unicode.IsSpace) == "" || n > mqttMaxWillTopicChars:
-			return &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodeTopicNameInvalid, "the will topic must hold a non-whitespace character and at most 1024 characters"}
+			return refuse(mqtt.ConnRefusedUnavailable, mqtt.CodeTopicNameInvalid, "the will topic must hold a non-whitespace character and at most 1024 characters")
 		case strings.ContainsAny(w.Topic, "+#"):
-			return &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodeTopicNameInvalid, "the will topic must not contain the wildcards + or #"}
+			return refuse(mqtt.ConnRefusedUnavailable, mqtt.CodeTopicNameInvalid, "the will topic must not contain the wildcards + or #")
 		case len(w.Payload) > mqttMaxWillBytes:
-			return &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodePacketTooLarge, fmt.Sprintf("the will message has %d bytes: at most 2,000 are allowed", len(w.Payload))}
+			return refuse(mqtt.ConnRefusedUnavailable, mqtt.CodePacketTooLarge, fmt.Sprintf("the will message has %d bytes: at most 2,000 are allowed", len(w.Payload)))
 		case w.Retain:
 			// Support doc: retained messages are not supported; MQTT 5.0
 			// §3.2.2.2 says to refuse a will retain with 0x9A.
-			return &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodeRetainNotSupported, "retained messages are not supported: clear the will retain flag"}
+			return refuse(mqtt.ConnRefusedUnavailable, mqtt.CodeRetainNotSupported, "retained messages are not supported: clear the will retain flag")
 		}
 	}
 	return nil
+}
+
+// userProperties converts event-handler user properties to MQTT ones.
+func userProperties(in []wire.CEMQTTUserProperty) []mqtt.UserProperty {
+	var out []mqtt.UserProperty
+	for _, p := range in {
+		out = append(out, mqtt.UserProperty{Key: p.Name, Value: p.Value})
+	}
+	return out
 }
 
 func isAlnumASCII(r rune) bool {
 	return r >= '0' && r <= '9' || r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z'
 }
 
-// mqttRefusalForStatus maps a connect handler's HTTP rejection to CONNACK
-// codes. A ConnectError whose status is an MQTT code is handled by the
-// upstream dispatcher before it gets here.
+// mqttRefusalForStatus maps a connect handler's HTTP rejection without an
+// MQTT code to CONNACK codes, as the official handlers map them.
 func mqttRefusalForStatus(status int, msg string) *mqttRefusal {
-	switch status {
-	case http.StatusUnauthorized:
-		return &mqttRefusal{mqtt.ConnRefusedBadCredentials, mqtt.CodeBadUserNameOrPassword, msg}
-	case http.StatusForbidden:
-		return &mqttRefusal{mqtt.ConnRefusedNotAuthorized, mqtt.CodeNotAuthorized, msg}
+	return &mqttRefusal{
+		code311: byte(wire.MQTTConnectCodeForStatus(status, wire.MQTTProtocolVersion311)),
+		code5:   byte(wire.MQTTConnectCodeForStatus(status, wire.MQTTProtocolVersion5)),
+		reason:  msg,
 	}
-	return &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodeUnspecifiedError, msg}
 }
 
 // mqttAssignedID makes a client ID for a 5.0 client that sent none (support
@@ -252,6 +268,7 @@ func (e *Emulator) mqttRefuse(ctx context.Context, ws *websocket.Conn, version b
 	ack := &mqtt.Connack{Code: ref.code(version)}
 	if version == mqtt.Version5 {
 		ack.Props.HasReasonString, ack.Props.ReasonString = true, ref.reason
+		ack.Props.UserProperties = userProperties(ref.props)
 	} else {
 		version = mqtt.Version311
 	}

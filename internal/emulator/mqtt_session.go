@@ -37,6 +37,15 @@ type mqttSession struct {
 	incoming2  map[uint16]struct{}
 	expiryTime *time.Timer
 	willTimer  *time.Timer
+
+	// Upstream events ("MQTT CloudEvents" page).
+	sessionID   string
+	physicalID  string                    // of the latest network connection
+	connectInfo *MQTTConnect              // the connect event's mqtt object
+	refusal     *mqttRefusal              // set when the connect handler refused with an MQTT code
+	ackProps    []wire.CEMQTTUserProperty // the connect handler's user properties for CONNACK (5.0)
+	lastDisc    *wire.CEMQTTDisconnectPacket
+	byService   bool // the service ended the latest network connection
 }
 
 // mqttSub is one subscription's options.
@@ -63,9 +72,15 @@ type mqttOrigin struct {
 }
 
 func newMQTTSession(cp *mqtt.Connect) *mqttSession {
-	s := &mqttSession{subs: map[string]mqttSub{}, incoming2: map[uint16]struct{}{}}
+	s := &mqttSession{subs: map[string]mqttSub{}, incoming2: map[uint16]struct{}{}, sessionID: randomID(12)}
 	s.setConnect(cp)
 	return s
+}
+
+// eventInfoLocked adds the MQTT parts of a lifecycle event. c.mu is held.
+func (s *mqttSession) eventInfoLocked(info *ConnectionInfo) {
+	info.MQTT = &MQTTSession{PhysicalConnectionID: s.physicalID, SessionID: s.sessionID,
+		Disconnect: &wire.CEMQTTDisconnectedProperties{InitiatedByClient: !s.byService, DisconnectPacket: s.lastDisc}}
 }
 
 // setConnect takes the connection-level settings of a (re)connect.
@@ -90,6 +105,17 @@ func (s *mqttSession) setConnect(cp *mqtt.Connect) {
 		s.expiry = min(time.Duration(*se)*time.Second, mqttMaxSessionExpiry)
 	}
 	s.will, s.willDelay, s.normalEnd = cp.Will, 0, false
+	s.physicalID, s.lastDisc, s.byService = randomID(12), nil, false
+	s.connectInfo = &MQTTConnect{ProtocolVersion: int(cp.Version), Password: cp.Password, PhysicalConnectionID: s.physicalID}
+	if cp.HasUsername {
+		s.connectInfo.Username = &cp.Username
+	}
+	if cp.HasPassword && cp.Password == nil {
+		s.connectInfo.Password = []byte{}
+	}
+	for _, up := range cp.Props.UserProperties {
+		s.connectInfo.UserProperties = append(s.connectInfo.UserProperties, wire.CEMQTTUserProperty{Name: up.Key, Value: up.Value})
+	}
 	if cp.Will != nil && cp.Will.Props.WillDelay != nil {
 		s.willDelay = time.Duration(*cp.Will.Props.WillDelay) * time.Second
 	}
@@ -115,7 +141,7 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 		e.mu.Lock()
 		if e.closed {
 			e.mu.Unlock()
-			return nil, false, &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodeServerShuttingDown, "the emulator is shutting down"}
+			return nil, false, refuse(mqtt.ConnRefusedUnavailable, mqtt.CodeServerShuttingDown, "the emulator is shutting down")
 		}
 		h := e.hubLocked(c.hub)
 		old := h.conns[c.id]
@@ -128,7 +154,7 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 			// Another user's session (or a connection of another protocol)
 			// is never taken over.
 			e.mu.Unlock()
-			return nil, false, &mqttRefusal{mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID is in use by another user's connection"}
+			return nil, false, refuse(mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID is in use by another user's connection")
 		}
 		if !cp.CleanStart {
 			old.grants.add(c.grants)
@@ -143,6 +169,7 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 			}
 			old.mq.stopTimers()
 			old.mq.setConnect(cp)
+			old.mq.physicalID = c.mq.physicalID // the id the connect event announced
 			old.mu.Unlock()
 			return old, true, nil
 		}
@@ -153,7 +180,7 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 		old.mu.Unlock()
 		e.detach(old)
 	}
-	return nil, false, &mqttRefusal{mqtt.ConnRefusedUnavailable, mqtt.CodeServerBusy, "the client ID is being taken over concurrently: retry"}
+	return nil, false, refuse(mqtt.ConnRefusedUnavailable, mqtt.CodeServerBusy, "the client ID is being taken over concurrently: retry")
 }
 
 // mqttStart puts a WebSocket under the session, queues the CONNACK and the
@@ -295,8 +322,10 @@ func (l *mqttLink) disconnect(code byte, reason string) {
 // queueDisconnectLocked queues a 5.0 DISCONNECT on p.
 func (s *mqttSession) queueDisconnectLocked(p *physical, code byte, reason string) {
 	if s.version != mqtt.Version5 {
+		s.byService = true
 		return
 	}
+	s.byService, s.lastDisc = true, &wire.CEMQTTDisconnectPacket{Code: int(code)}
 	d := &mqtt.Disconnect{Code: code}
 	d.Props.HasReasonString, d.Props.ReasonString = true, truncateReason(reason)
 	if b, err := mqtt.Encode(d, s.version); err == nil {
@@ -343,6 +372,10 @@ func (l *mqttLink) handle(pkt mqtt.Packet) bool {
 				return false
 			}
 			s.expiry = min(time.Duration(*se)*time.Second, mqttMaxSessionExpiry)
+		}
+		s.lastDisc = &wire.CEMQTTDisconnectPacket{Code: int(pkt.Code)}
+		for _, up := range pkt.Props.UserProperties {
+			s.lastDisc.UserProperties = append(s.lastDisc.UserProperties, wire.CEMQTTUserProperty{Name: up.Key, Value: up.Value})
 		}
 		if pkt.Code != mqtt.CodeDisconnectWithWill {
 			s.normalEnd, s.will = true, nil // MQTT: a normal DISCONNECT discards the will

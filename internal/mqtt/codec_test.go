@@ -19,7 +19,6 @@ func TestMain(m *testing.M) { os.Exit(leakcheck.Main(m)) }
 
 func u16(v uint16) *uint16 { return &v }
 func u32(v uint32) *uint32 { return &v }
-func b8(v byte) *byte      { return &v }
 
 // Byte-exact packets of both versions, written out by hand from the
 // specifications' figures: each decodes to the value and encodes back to

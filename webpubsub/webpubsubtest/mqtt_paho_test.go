@@ -203,9 +203,9 @@ func TestMQTTPahoSessionsThroughTCPDrops(t *testing.T) {
 			}
 			sub.Disconnect(0) // the client notices its connection is gone
 			subscriber()      // resumes the session
-			msgs := got.wait(t, n)
+			got.wait(t, n)
 			time.Sleep(200 * time.Millisecond) // duplicates arriving late
-			msgs = got.wait(t, n)
+			msgs := got.wait(t, n)
 			seen := map[string]int{}
 			for _, m := range msgs {
 				seen[string(m.Payload())]++

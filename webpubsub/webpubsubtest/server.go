@@ -11,6 +11,12 @@
 // handling. For code that authenticates with Microsoft Entra ID, start the
 // server WithEntraTokens and give the code an EntraCredential.
 //
+// MQTT 3.1.1 and 5.0 clients (any MQTT library over WebSocket) connect at
+// /clients/mqtt/hubs/{hub} with a URL from ClientAccessToken with
+// webpubsub.ClientProtocolMQTT; topics are groups, and they exchange
+// messages with Web PubSub clients and the REST API as on the service
+// (docs/cli.md, "MQTT clients", lists what is supported and refused).
+//
 // # Testing the app's event handler
 //
 // Server.SetEventHandler sends a hub's events to the app's event handler

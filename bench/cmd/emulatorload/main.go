@@ -360,7 +360,7 @@ func run(cfg config) error {
 	}
 	fmt.Printf("idle reliable connection (measured after the earlier clients closed, so a lower bound): %.1f KiB RSS, %.1f KiB heap+stack each\n",
 		kib(after.rss-before.rss)/float64(len(rel)), kib(int64(after.heapStack())-int64(before.heapStack()))/float64(len(rel)))
-	return nil
+	return h.mqttFanout(cfg.sizeConns)
 }
 
 // ackEvery is how often a reliable client acknowledges.
@@ -616,6 +616,12 @@ func (h *harness) record(c *client, head []byte, now time.Time) bool {
 	if !bytes.Contains(head[:min(len(head), 64)], []byte(`"type":"message"`)) {
 		return false
 	}
+	return h.count(c, head, now)
+}
+
+// count counts one data message whose head holds the payload's "t" and "n"
+// (a json message or an MQTT PUBLISH payload); false when it has none.
+func (h *harness) count(c *client, head []byte, now time.Time) bool {
 	t, ok1 := number(head, keyT)
 	n, ok2 := number(head, keyN)
 	if !ok1 || !ok2 {
