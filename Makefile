@@ -14,7 +14,7 @@ BENCHTIME   ?= 1s
 SPEC        ?=
 WRITE       ?=
 
-.PHONY: need-git makefile-selfcheck go-floor interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator soak
+.PHONY: need-git makefile-selfcheck go-floor interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator bench-client soak
 
 ## check: everything CI checks (CI adds go-floor, see .ci/run).
 check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check makefile-selfcheck
@@ -78,6 +78,16 @@ bench-compare:
 	else echo "node is not installed: the JavaScript SDK column will be skipped"; fi
 	$(GO) build -o bench/.bin/compare ./bench/cmd/compare
 	timeout 600 bench/.bin/compare -js bench/js $(BENCH_ARGS)
+
+## bench-client: the WebSocket client SDK (webpubsub/wsclient) receiving side by side with
+## @azure/web-pubsub-client 1.1 (bench/js, installed with npm ci when missing; skipped without
+## node), and 10,000 idle wsclient connections. Extra flags: make bench-client BENCH_ARGS='-rounds 5'.
+bench-client:
+	@if command -v node >/dev/null 2>&1; then \
+	  test -d bench/js/node_modules/@azure/web-pubsub-client || (cd bench/js && npm ci --no-audit --no-fund) || echo "npm ci failed in bench/js: the JavaScript client will be skipped"; \
+	else echo "node is not installed: the JavaScript client will be skipped"; fi
+	$(GO) build -o bench/.bin/clientload ./bench/cmd/clientload
+	ulimit -n $$(ulimit -Hn) && timeout 600 bench/.bin/clientload -js bench/js $(BENCH_ARGS)
 
 ## bench-emulator: the emulator with 100 to 10,000 WebSocket clients on loopback.
 bench-emulator:
