@@ -79,15 +79,15 @@ bench-compare:
 	$(GO) build -o bench/.bin/compare ./bench/cmd/compare
 	timeout 600 bench/.bin/compare -js bench/js $(BENCH_ARGS)
 
-## bench-client: wsclient side by side with @azure/web-pubsub-client 1.1 (bench/js) receiving the
-## same burst from one emulator (msgs/s, CPU and allocations per message), and RSS per idle
-## connection of 10,000 wsclient connections. Extra flags: make bench-client BENCH_ARGS='-rounds 5'.
+## bench-client: the WebSocket client SDK (webpubsub/wsclient) receiving side by side with
+## @azure/web-pubsub-client 1.1 (bench/js, installed with npm ci when missing; skipped without
+## node), and 10,000 idle wsclient connections. Extra flags: make bench-client BENCH_ARGS='-rounds 5'.
 bench-client:
 	@if command -v node >/dev/null 2>&1; then \
 	  test -d bench/js/node_modules/@azure/web-pubsub-client || (cd bench/js && npm ci --no-audit --no-fund) || echo "npm ci failed in bench/js: the JavaScript client will be skipped"; \
 	else echo "node is not installed: the JavaScript client will be skipped"; fi
-	$(GO) build -o bench/.bin/clientbench ./bench/cmd/clientbench
-	ulimit -n $$(ulimit -Hn) && timeout 600 bench/.bin/clientbench -js bench/js $(BENCH_ARGS)
+	$(GO) build -o bench/.bin/clientload ./bench/cmd/clientload
+	ulimit -n $$(ulimit -Hn) && timeout 600 bench/.bin/clientload -js bench/js $(BENCH_ARGS)
 
 ## bench-emulator: the emulator with 100 to 10,000 WebSocket clients on loopback.
 bench-emulator:
@@ -142,4 +142,4 @@ demo: ; $(GO) run ./cmd/webpubsub demo
 ## and reconnects, for SOAK_DURATION (default 2m); reports loss, latency,
 ## memory and goroutines, and fails on any loss, duplicate or leak.
 soak:
-	$(GO) run ./bench/soak -duration $${SOAK_DURATION:-2m}
+	$(GO) run ./internal/soak -duration $${SOAK_DURATION:-2m}

@@ -23,6 +23,8 @@ import (
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/webpubsub/webpubsubtest"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // jsServerSDK runs testdata/server.mjs, which drives the official server
@@ -557,7 +559,7 @@ func TestJSServerSDKWithTokenCredential(t *testing.T) {
 	q := query(t, r)
 	t.Logf("the SDK sent %s", r.Requests[0])
 	wantQuery := url.Values{
-		"api-version": {"2024-12-01"}, "userId": {"u1"}, "minutesToExpire": {"5"}, "clientType": {"mqtt"},
+		"api-version": {wire.APIVersion20241201}, "userId": {"u1"}, "minutesToExpire": {"5"}, "clientType": {"mqtt"},
 		"role":  {"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup.g1"},
 		"group": {"g1", "g2"},
 	}
