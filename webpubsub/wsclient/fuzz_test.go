@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"encoding/json"
 	"testing"
 )
 
@@ -42,5 +43,44 @@ func FuzzParseFrame(f *testing.F) {
 		}
 		_ = m.Bytes()
 		_ = ackResult(&fr)
+	})
+}
+
+func TestJSONString(t *testing.T) {
+	tests := []struct {
+		raw  string
+		want string
+		ok   bool
+	}{
+		{`"plain"`, "plain", true},
+		{`""`, "", true},
+		{`"a\nb"`, "a\nb", true},
+		{`"\u00fc"`, "ü", true},
+		{`"ü"`, "ü", true},
+		{`"\/"`, "/", true},
+		{`"a"b"`, "", false},
+		{`1`, "", false},
+		{`"`, "", false},
+	}
+	for _, tt := range tests {
+		got, ok := jsonString([]byte(tt.raw))
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("jsonString(%s) = %q, %t; want %q, %t", tt.raw, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
+// The fast path agrees with encoding/json on every input.
+func FuzzJSONString(f *testing.F) {
+	for _, s := range []string{`"x"`, `"a\"b"`, `"\ud800"`, `"é"`, `"` + "\x01" + `"`} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		got, ok := jsonString(b)
+		var want string
+		err := json.Unmarshal(b, &want)
+		if ok != (err == nil) || ok && got != want {
+			t.Fatalf("jsonString(%q) = %q, %t; encoding/json: %q, %v", b, got, ok, want, err)
+		}
 	})
 }

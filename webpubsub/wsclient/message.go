@@ -151,14 +151,14 @@ func (f *serverFrame) message() (Message, error) {
 	}
 	switch m.DataType {
 	case DataTypeText:
-		var s string
-		if err := json.Unmarshal(f.Data, &s); err != nil {
+		s, ok := jsonString(f.Data)
+		if !ok {
 			return m, errors.New("the service sent a text message whose data is not a JSON string")
 		}
 		m.Data = s
 	case DataTypeBinary, DataTypeProtobuf:
-		var s string
-		if err := json.Unmarshal(f.Data, &s); err != nil {
+		s, ok := jsonString(f.Data)
+		if !ok {
 			return m, fmt.Errorf("the service sent a %s message whose data is not a base64 string", f.DataType)
 		}
 		b, err := base64.StdEncoding.DecodeString(s)
@@ -174,6 +174,29 @@ func (f *serverFrame) message() (Message, error) {
 		m.Data = f.Data
 	}
 	return m, nil
+}
+
+// jsonString decodes a JSON string value. The common case, a string
+// without escapes, is taken as it is (one allocation); anything else goes
+// through encoding/json.
+func jsonString(raw []byte) (string, bool) {
+	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
+		plain := true
+		for _, c := range raw[1 : n-1] {
+			if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
+				plain = false // escapes, control bytes and non-ASCII (checked by encoding/json)
+				break
+			}
+		}
+		if plain {
+			return string(raw[1 : n-1]), true
+		}
+	}
+	var s string
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return "", false
+	}
+	return s, true
 }
 
 // request is one message to the service.
