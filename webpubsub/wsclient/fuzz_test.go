@@ -3,6 +3,8 @@ package wsclient
 import (
 	"encoding/json"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // FuzzParseFrame feeds arbitrary server frames to the parser and the
@@ -19,10 +21,25 @@ func FuzzParseFrame(f *testing.F) {
 		`{"type":"pong"}`,
 		`{"type":"message","dataType":"text","data":1}`,
 		`[]`, `{`, ``,
+		`{"type":"message","from":"group","group":"g","dataType":"json","data":{"a":"}","b":[1,{"c":2}]},"sequenceId":12}`,
+		`{ "type" : "ack" , "ackId" : 3 , "success" : false , "error" : {"name":"Forbidden","message":"no"} }`,
+		`{"type":"message","dataType":"text","data":"a\"b","Type":"x"}`,
+		`{"type":"message","data":[1,2,}`,
+		`{"type":"message","data":null,"ackId":01}`,
 	} {
 		f.Add([]byte(s))
 	}
 	f.Fuzz(func(t *testing.T, b []byte) {
+		// The fast decoder agrees with encoding/json whenever it answers.
+		if fast, ok := fastParse(append([]byte(nil), b...)); ok {
+			slow, err := parseFrameJSON(b)
+			if err != nil {
+				t.Fatalf("fastParse took %q, encoding/json refuses it: %v", b, err)
+			}
+			if diff := cmp.Diff(slow, fast); diff != "" {
+				t.Fatalf("fastParse(%q) (-encoding/json +fast):\n%s", b, diff)
+			}
+		}
 		fr, err := parseFrame(b)
 		if err != nil || fr.Type != "message" {
 			return

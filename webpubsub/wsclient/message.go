@@ -133,6 +133,14 @@ type ackErrorBody struct {
 // is not a JSON object, or a data message whose data does not match its
 // dataType, is an error.
 func parseFrame(b []byte) (serverFrame, error) {
+	if f, ok := fastParse(b); ok {
+		return f, nil
+	}
+	return parseFrameJSON(b)
+}
+
+// parseFrameJSON is parseFrame with encoding/json for every frame.
+func parseFrameJSON(b []byte) (serverFrame, error) {
 	var f serverFrame
 	if err := json.Unmarshal(b, &f); err != nil {
 		return f, fmt.Errorf("the service sent a frame that is not a valid JSON message: %w", err)

@@ -1,0 +1,184 @@
+package wsclient
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// fastParse decodes the frames the service sends in the common shapes (a
+// flat object of known keys with plain strings, unsigned integers, a
+// boolean and a data value) without encoding/json's reflection. Anything
+// else (escapes, non-ASCII text, null, unknown or differently cased keys,
+// an error object) reports ok=false, and parseFrame decodes it. The frame
+// b is owned by the caller for good: Data aliases it.
+func fastParse(b []byte) (f serverFrame, ok bool) {
+	i := skipSpace(b, 0)
+	if i >= len(b) || b[i] != '{' {
+		return f, false
+	}
+	i = skipSpace(b, i+1)
+	if i < len(b) && b[i] == '}' {
+		return f, false // no type: parseFrame says so
+	}
+	for {
+		key, j, ok := plainString(b, i)
+		if !ok {
+			return f, false
+		}
+		i = skipSpace(b, j)
+		if i >= len(b) || b[i] != ':' {
+			return f, false
+		}
+		i = skipSpace(b, i+1)
+		switch key {
+		case "type", "event", "userId", "connectionId", "reconnectionToken", "message", "from", "group", "fromUserId", "dataType":
+			s, j, ok := plainString(b, i)
+			if !ok {
+				return f, false
+			}
+			i = j
+			switch key {
+			case "type":
+				f.Type = s
+			case "event":
+				f.Event = s
+			case "userId":
+				f.UserID = s
+			case "connectionId":
+				f.ConnectionID = s
+			case "reconnectionToken":
+				f.ReconnectionToken = s
+			case "message":
+				f.Message = s
+			case "from":
+				f.From = s
+			case "group":
+				f.Group = s
+			case "fromUserId":
+				f.FromUserID = s
+			case "dataType":
+				f.DataType = s
+			}
+		case "ackId", "sequenceId":
+			j := i
+			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
+				j++
+			}
+			if j == i || j-i > 1 && b[i] == '0' {
+				return f, false
+			}
+			n, err := strconv.ParseUint(string(b[i:j]), 10, 64)
+			if err != nil {
+				return f, false
+			}
+			if key == "ackId" {
+				f.AckID = n
+			} else {
+				f.SequenceID = n
+			}
+			i = j
+		case "success":
+			switch {
+			case len(b)-i >= 4 && string(b[i:i+4]) == "true":
+				f.Success, i = true, i+4
+			case len(b)-i >= 5 && string(b[i:i+5]) == "false":
+				f.Success, i = false, i+5
+			default:
+				return f, false
+			}
+		case "data":
+			j, ok := skipValue(b, i)
+			if !ok {
+				return f, false
+			}
+			f.Data = b[i:j:j]
+			i = j
+		default:
+			return f, false
+		}
+		i = skipSpace(b, i)
+		if i >= len(b) {
+			return f, false
+		}
+		if b[i] == '}' {
+			if skipSpace(b, i+1) != len(b) || f.Type == "" {
+				return f, false
+			}
+			return f, true
+		}
+		if b[i] != ',' {
+			return f, false
+		}
+		i = skipSpace(b, i+1)
+	}
+}
+
+func skipSpace(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// plainString reads a string of printable ASCII without escapes at b[i].
+func plainString(b []byte, i int) (string, int, bool) {
+	if i >= len(b) || b[i] != '"' {
+		return "", i, false
+	}
+	for j := i + 1; j < len(b); j++ {
+		switch c := b[j]; {
+		case c == '"':
+			return string(b[i+1 : j]), j + 1, true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return "", i, false
+		}
+	}
+	return "", i, false
+}
+
+// skipValue finds the end of the data value at b[i]: a plain string, or
+// any other JSON value that json.Valid accepts (null is not taken).
+func skipValue(b []byte, i int) (int, bool) {
+	if i >= len(b) {
+		return i, false
+	}
+	if b[i] == '"' {
+		_, j, ok := plainString(b, i)
+		return j, ok
+	}
+	// Find the end by nesting, strings skipped; then validate the slice.
+	depth, j := 0, i
+	for ; j < len(b); j++ {
+		switch b[j] {
+		case '"':
+			for j++; j < len(b) && b[j] != '"'; j++ {
+				if b[j] == '\\' {
+					j++
+				}
+			}
+		case '{', '[':
+			depth++
+		case '}', ']':
+			if depth == 0 {
+				goto end
+			}
+			depth--
+		case ',':
+			if depth == 0 {
+				goto end
+			}
+		}
+		if j >= len(b) {
+			return j, false
+		}
+	}
+end:
+	v := b[i:j]
+	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t' || v[len(v)-1] == '\n' || v[len(v)-1] == '\r') {
+		v = v[:len(v)-1]
+	}
+	if len(v) == 0 || string(v) == "null" || !json.Valid(v) {
+		return j, false
+	}
+	return i + len(v), true
+}
