@@ -3,6 +3,8 @@ package wsclient
 import (
 	"encoding/json"
 	"strconv"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // fastParse decodes the frames the service sends in the common shapes (a
@@ -21,10 +23,11 @@ func fastParse(b []byte) (f serverFrame, ok bool) {
 		return f, false // no type: parseFrame says so
 	}
 	for {
-		key, j, ok := plainString(b, i)
+		kb, j, ok := plainBytes(b, i)
 		if !ok {
 			return f, false
 		}
+		key := string(kb) // not allocated: only compared
 		i = skipSpace(b, j)
 		if i >= len(b) || b[i] != ':' {
 			return f, false
@@ -32,11 +35,12 @@ func fastParse(b []byte) (f serverFrame, ok bool) {
 		i = skipSpace(b, i+1)
 		switch key {
 		case "type", "event", "userId", "connectionId", "reconnectionToken", "message", "from", "group", "fromUserId", "dataType":
-			s, j, ok := plainString(b, i)
+			v, j, ok := plainBytes(b, i)
 			if !ok {
 				return f, false
 			}
 			i = j
+			s := intern(v)
 			switch key {
 			case "type":
 				f.Type = s
@@ -120,20 +124,49 @@ func skipSpace(b []byte, i int) int {
 	return i
 }
 
-// plainString reads a string of printable ASCII without escapes at b[i].
-func plainString(b []byte, i int) (string, int, bool) {
+// plainBytes reads a string of printable ASCII without escapes at b[i].
+func plainBytes(b []byte, i int) ([]byte, int, bool) {
 	if i >= len(b) || b[i] != '"' {
-		return "", i, false
+		return nil, i, false
 	}
 	for j := i + 1; j < len(b); j++ {
 		switch c := b[j]; {
 		case c == '"':
-			return string(b[i+1 : j]), j + 1, true
+			return b[i+1 : j], j + 1, true
 		case c == '\\' || c < 0x20 || c >= 0x80:
-			return "", i, false
+			return nil, i, false
 		}
 	}
-	return "", i, false
+	return nil, i, false
+}
+
+// intern returns the protocol's own constants without an allocation.
+func intern(v []byte) string {
+	switch string(v) {
+	case wire.TypeMessage:
+		return wire.TypeMessage
+	case wire.TypeAck:
+		return wire.TypeAck
+	case wire.TypeSystem:
+		return wire.TypeSystem
+	case wire.TypePong:
+		return wire.TypePong
+	case wire.FromGroup:
+		return wire.FromGroup
+	case wire.FromServer:
+		return wire.FromServer
+	case wire.DataTypeJSON:
+		return wire.DataTypeJSON
+	case wire.DataTypeText:
+		return wire.DataTypeText
+	case wire.DataTypeBinary:
+		return wire.DataTypeBinary
+	case wire.SystemEventConnected:
+		return wire.SystemEventConnected
+	case wire.SystemEventDisconnected:
+		return wire.SystemEventDisconnected
+	}
+	return string(v)
 }
 
 // skipValue finds the end of the data value at b[i]: a plain string, or
@@ -143,7 +176,7 @@ func skipValue(b []byte, i int) (int, bool) {
 		return i, false
 	}
 	if b[i] == '"' {
-		_, j, ok := plainString(b, i)
+		_, j, ok := plainBytes(b, i)
 		return j, ok
 	}
 	// Find the end by nesting, strings skipped; then validate the slice.
