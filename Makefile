@@ -14,10 +14,10 @@ BENCHTIME   ?= 1s
 SPEC        ?=
 WRITE       ?=
 
-.PHONY: interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator soak
+.PHONY: need-git makefile-selfcheck go-floor interop check test generate check-generated tidy-check fmt-check vet lint unit cover bench fuzz fuzz-smoke consumer-check specdiff demo bench-compare bench-emulator bench-client soak
 
-## check: everything CI checks.
-check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check
+## check: everything CI checks (CI adds go-floor, see .ci/run).
+check: check-generated tidy-check fmt-check vet lint unit fuzz-smoke consumer-check makefile-selfcheck
 
 ## test: the README's test command; the same as check.
 test: check
@@ -26,8 +26,14 @@ test: check
 generate:
 	$(GO) generate ./...
 
+## need-git: stop at once outside a git checkout: check-generated and
+## fmt-check compare the tree with what git tracks.
+need-git:
+	@test "$$(git -C '$(CURDIR)' rev-parse --show-toplevel 2>/dev/null)" = "$(realpath $(CURDIR))" \
+	  || { echo "make test needs a git checkout of the repository: it compares the regenerated gen/ and the gofmt'ed files with what git tracks, and $(CURDIR) is not the top of a git work tree (a downloaded archive?). Clone it with git, or run 'git init && git add -A' here first." >&2; exit 1; }
+
 ## check-generated: fail when gen/ differs from what api/webpubsub.yaml generates.
-check-generated: generate
+check-generated: need-git generate
 	@git diff --exit-code --stat -- $(GENERATED) \
 	  || { echo "gen/ is stale: api/webpubsub.yaml changed without regenerating. Run 'make generate' and commit gen/." >&2; exit 1; }
 	@new=$$(git ls-files --others --exclude-standard -- $(GENERATED)); \
@@ -38,8 +44,9 @@ tidy-check:
 	$(GO) mod tidy -diff
 
 ## fmt-check: fail when a Go file is not gofmt'ed.
-fmt-check:
-	@out=$$(gofmt -l $$(git ls-files '*.go')); test -z "$$out" || { echo "run gofmt -w on: $$out" >&2; exit 1; }
+fmt-check: need-git
+	@files=$$(git ls-files '*.go'); test -n "$$files" || { echo "fmt-check: git tracks no Go files here" >&2; exit 1; }; \
+	  out=$$(gofmt -l $$files); test -z "$$out" || { echo "run gofmt -w on: $$out" >&2; exit 1; }
 
 vet:
 	$(GO) vet ./...
@@ -47,9 +54,13 @@ vet:
 lint:
 	$(GO) run $(STATICCHECK) ./...
 
-## unit: the tests, with the race detector.
+## unit: the tests, with the race detector, then one line saying whether
+## the interop tests ran or were skipped (and why).
 unit:
-	$(GO) test -race -count=1 ./...
+	@report=$$(mktemp); status=0; \
+	  INTEROP_REPORT=$$report $(GO) test -race -count=1 ./... || status=$$?; \
+	  if test -s $$report; then cat $$report; else echo "interop tests: no report (the interop package did not build or run)"; fi; \
+	  rm -f $$report; exit $$status
 
 cover:
 	$(GO) test -race -covermode=atomic -coverprofile=cover.out ./...
@@ -68,6 +79,16 @@ bench-compare:
 	$(GO) build -o bench/.bin/compare ./bench/cmd/compare
 	timeout 600 bench/.bin/compare -js bench/js $(BENCH_ARGS)
 
+## bench-client: the WebSocket client SDK (webpubsub/wsclient) receiving side by side with
+## @azure/web-pubsub-client 1.1 (bench/js, installed with npm ci when missing; skipped without
+## node), and 10,000 idle wsclient connections. Extra flags: make bench-client BENCH_ARGS='-rounds 5'.
+bench-client:
+	@if command -v node >/dev/null 2>&1; then \
+	  test -d bench/js/node_modules/@azure/web-pubsub-client || (cd bench/js && npm ci --no-audit --no-fund) || echo "npm ci failed in bench/js: the JavaScript client will be skipped"; \
+	else echo "node is not installed: the JavaScript client will be skipped"; fi
+	$(GO) build -o bench/.bin/clientload ./bench/cmd/clientload
+	ulimit -n $$(ulimit -Hn) && timeout 600 bench/.bin/clientload -js bench/js $(BENCH_ARGS)
+
 ## bench-emulator: the emulator with 100 to 10,000 WebSocket clients on loopback.
 bench-emulator:
 	$(GO) build -o bench/.bin/emulatorload ./bench/cmd/emulatorload
@@ -84,6 +105,19 @@ fuzz:
 ## fuzz-smoke: the fuzz targets' seed corpora only.
 fuzz-smoke:
 	$(GO) test -count=1 -run='^Fuzz' ./...
+
+## makefile-selfcheck: make test in a copy without .git stops at once with a
+## message that says what to do.
+makefile-selfcheck:
+	bash .ci/makefile-selfcheck.sh
+
+## go-floor: build and test the public packages with the Go version of
+## go.mod's go line, so that the floor it promises stays true (GOTOOLCHAIN
+## fetches that toolchain through the module proxy; CI runs it).
+GO_FLOOR := $(shell sed -n 's/^go //p' go.mod)
+go-floor:
+	GOTOOLCHAIN=go$(GO_FLOOR) $(GO) version
+	GOTOOLCHAIN=go$(GO_FLOOR) $(GO) test -count=1 ./webpubsub/...
 
 ## consumer-check: a module that imports only ./webpubsub gets none of our tools.
 consumer-check:

@@ -25,11 +25,12 @@ import (
 // nodeModules installs the pinned npm packages of testdata once.
 func nodeModules(t *testing.T) string {
 	t.Helper()
+	track(t)
 	if testing.Short() {
-		t.Skip("interop tests need node and npm; skipped in -short mode")
+		skipInterop(t, "-short mode")
 	}
 	if _, err := exec.LookPath("node"); err != nil {
-		t.Skip("node is not installed")
+		skipInterop(t, "node is not installed: install Node.js 20 or later")
 	}
 	dir, err := filepath.Abs("testdata")
 	if err != nil {
@@ -37,18 +38,8 @@ func nodeModules(t *testing.T) string {
 	}
 	_, errClient := os.Stat(filepath.Join(dir, "node_modules", "@azure", "web-pubsub-client"))
 	_, errMQTT := os.Stat(filepath.Join(dir, "node_modules", "mqtt"))
-	if errClient == nil && errMQTT == nil {
-		return dir
-	}
-	if _, err := exec.LookPath("npm"); err != nil {
-		t.Skip("npm is not installed")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-	defer cancel()
-	cmd := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-	cmd.Dir = dir
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Skipf("npm ci failed (offline?): %v\n%s", err, out)
+	if errClient != nil || errMQTT != nil {
+		npmCI(t, dir)
 	}
 	return dir
 }

@@ -50,16 +50,7 @@ func startExpressApp(t *testing.T, hub string) *expressApp {
 	dir := nodeModules(t)
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@azure", "web-pubsub-express")); err != nil {
 		// node_modules predates the express package's pin in package.json.
-		if _, err := exec.LookPath("npm"); err != nil {
-			t.Skip("@azure/web-pubsub-express is not installed and npm is missing")
-		}
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		npm := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-		npm.Dir = dir
-		if out, err := npm.CombinedOutput(); err != nil {
-			t.Skipf("npm ci failed (offline?): %v\n%s", err, out)
-		}
+		npmCI(t, dir)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)

@@ -23,6 +23,8 @@ import (
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/webpubsub/webpubsubtest"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // jsServerSDK runs testdata/server.mjs, which drives the official server
@@ -54,13 +56,7 @@ func startJSServerSDK(t *testing.T, connectionString, hub string, env ...string)
 	dir := nodeModules(t)
 	if _, err := os.Stat(filepath.Join(dir, "node_modules", "@azure", "web-pubsub")); err != nil {
 		// node_modules predates the server SDK's pin in package.json.
-		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
-		defer cancel()
-		npm := exec.CommandContext(ctx, "npm", "ci", "--no-audit", "--no-fund")
-		npm.Dir = dir
-		if out, err := npm.CombinedOutput(); err != nil {
-			t.Skipf("npm ci failed (offline?): %v\n%s", err, out)
-		}
+		npmCI(t, dir)
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
@@ -160,7 +156,7 @@ func receive(t *testing.T, c *webpubsubtest.Conn, n int) []got {
 		if m.DataType == "binary" {
 			data = base64.StdEncoding.EncodeToString(m.Data)
 		}
-		out = append(out, got{From: m.From, Group: m.Group, DataType: m.DataType, Data: data})
+		out = append(out, got{From: m.From, Group: m.Group, DataType: string(m.DataType), Data: data})
 	}
 	c.ExpectNoMessage(t, 50*time.Millisecond)
 	return out
@@ -563,7 +559,7 @@ func TestJSServerSDKWithTokenCredential(t *testing.T) {
 	q := query(t, r)
 	t.Logf("the SDK sent %s", r.Requests[0])
 	wantQuery := url.Values{
-		"api-version": {"2024-12-01"}, "userId": {"u1"}, "minutesToExpire": {"5"}, "clientType": {"mqtt"},
+		"api-version": {wire.APIVersion20241201}, "userId": {"u1"}, "minutesToExpire": {"5"}, "clientType": {"mqtt"},
 		"role":  {"webpubsub.joinLeaveGroup", "webpubsub.sendToGroup.g1"},
 		"group": {"g1", "g2"},
 	}

@@ -97,7 +97,7 @@ func TestMQTTJS(t *testing.T) {
 			}
 			next("sent")
 			m := web.Next(t)
-			if m.DataType != v.dataType || m.Text() != "hello from mqtt.js v"+strconv.Itoa(v.version) || m.FromUserID != "device" {
+			if string(m.DataType) != v.dataType || m.Text() != "hello from mqtt.js v"+strconv.Itoa(v.version) || m.FromUserID != "device" {
 				t.Errorf("json client got %+v, want %s from device", m, v.dataType)
 			}
 			echo := false // its own message comes back, before or after "sent"

@@ -203,10 +203,10 @@ func TestReverseProxy(t *testing.T) {
 		t.Fatal(err)
 	}
 	host := strings.TrimPrefix(proxy.URL, "http://")
-	if want := host + " /apim/api/hubs/chat/groups/g%2F1/:send?api-version=2024-12-01"; len(got) != 1 || got[0] != want {
+	if want := host + " /apim/api/hubs/chat/groups/g%2F1/:send?api-version=" + APIVersion; len(got) != 1 || got[0] != want {
 		t.Errorf("proxy saw %v, want %q", got, want)
 	}
-	if msg := checkRESTJWT(auth, testKey, service+"/api/hubs/chat/groups/g%2F1/:send?api-version=2024-12-01"); msg != "" {
+	if msg := checkRESTJWT(auth, testKey, service+"/api/hubs/chat/groups/g%2F1/:send?api-version="+APIVersion); msg != "" {
 		t.Error(msg)
 	}
 	tok, err := c.ClientAccessToken(context.Background(), nil)

@@ -97,7 +97,7 @@ func inFlight(b *testing.B, senders int, send func() error) {
 
 // bareSender is the limit: one POST with one HS256 JWT, nothing else.
 func bareSender(hc *http.Client, base string, payload []byte) func() error {
-	u := base + "/api/hubs/chat/:send?api-version=2024-12-01"
+	u := base + "/api/hubs/chat/:send?api-version=" + APIVersion
 	key := []byte(testKey)
 	return func() error {
 		req, err := http.NewRequest(http.MethodPost, u, bytes.NewReader(payload))
@@ -283,7 +283,7 @@ func BenchmarkSendToAllNoNetwork(b *testing.B) {
 // download...) with one JWT policy per try: what this SDK would cost if it
 // were built on azcore's pipeline instead of its own.
 func azcoreSender(hc policy.Transporter, base string, payload []byte) func() error {
-	u := base + "/api/hubs/chat/:send?api-version=2024-12-01"
+	u := base + "/api/hubs/chat/:send?api-version=" + APIVersion
 	pl := azruntime.NewPipeline("webpubsub", SDKVersion, azruntime.PipelineOptions{PerRetry: []policy.Policy{jwtPolicy{key: []byte(testKey)}}},
 		&policy.ClientOptions{Transport: hc})
 	ctx := context.Background()

@@ -21,7 +21,7 @@ const oddEsc = "a%2Fb%3Fc%23d%25e%20f%20%C3%BC"
 
 func TestOperationsOnTheWire(t *testing.T) {
 	ctx := context.Background()
-	const v = "api-version=2024-12-01"
+	const v = "api-version=" + APIVersion
 	type tc struct {
 		name string
 		call func(c *Client) error
@@ -185,7 +185,7 @@ func TestRESTClaimsParse(t *testing.T) {
 
 func TestAPIVersionOnTheWire(t *testing.T) {
 	f := newFakeService(t, "")
-	for _, v := range []string{"2024-12-01", "2024-01-01", "2023-07-01", "2022-11-01", "2021-10-01"} {
+	for _, v := range supportedAPIVersions {
 		c := newTestClient(t, f, WithAPIVersion(v))
 		if err := c.SendToAll(context.Background(), Text("x"), nil); err != nil {
 			t.Fatal(err)

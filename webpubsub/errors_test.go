@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 func TestInvalidArgumentsBeforeIO(t *testing.T) {
@@ -113,7 +115,7 @@ func TestInvalidArgumentsBeforeIO(t *testing.T) {
 			}
 			return nil
 		}},
-		{"list on 2024-01", "ListConnectionsInGroup needs api-version 2024-12-01", func() error {
+		{"list on 2024-01", "ListConnectionsInGroup needs api-version " + wire.APIVersion20241201, func() error {
 			for _, err := range v2024.ListConnectionsInGroup(ctx, "g", nil) {
 				return err
 			}

@@ -38,7 +38,7 @@ func TestListConnectionsInGroupPaging(t *testing.T) {
 				"nextLink": f.url() + "/api/hubs/chat/groups/g%2F1/connections?maxpagesize=2&continuationToken=p2"}
 		case "p2":
 			page = map[string]any{"value": []map[string]any{{"connectionId": "c3", "userId": "u3"}},
-				"nextLink": "https://elsewhere.example/api/hubs/chat/groups/g%2F1/connections?continuationToken=p3&api-version=2024-12-01"}
+				"nextLink": "https://elsewhere.example/api/hubs/chat/groups/g%2F1/connections?continuationToken=p3&api-version=" + APIVersion}
 		default:
 			page = map[string]any{"value": []map[string]any{{"connectionId": "c4"}}}
 		}
@@ -53,9 +53,9 @@ func TestListConnectionsInGroupPaging(t *testing.T) {
 		t.Errorf("members (-want +got):\n%s", diff)
 	}
 	wantReqs := []wireRequest{
-		{Method: "GET", URI: "/api/hubs/chat/groups/g%2F1/connections?maxpagesize=2&api-version=2024-12-01"},
-		{Method: "GET", URI: "/api/hubs/chat/groups/g%2F1/connections?api-version=2024-12-01&continuationToken=p2&maxpagesize=2"},
-		{Method: "GET", URI: "/api/hubs/chat/groups/g%2F1/connections?continuationToken=p3&api-version=2024-12-01"},
+		{Method: "GET", URI: "/api/hubs/chat/groups/g%2F1/connections?maxpagesize=2&api-version=" + APIVersion},
+		{Method: "GET", URI: "/api/hubs/chat/groups/g%2F1/connections?api-version=" + APIVersion + "&continuationToken=p2&maxpagesize=2"},
+		{Method: "GET", URI: "/api/hubs/chat/groups/g%2F1/connections?continuationToken=p3&api-version=" + APIVersion},
 	}
 	if diff := cmp.Diff(wantReqs, f.take()); diff != "" { // take also checks every JWT
 		t.Errorf("requests (-want +got):\n%s", diff)
@@ -108,7 +108,7 @@ func TestListConnectionsInGroupErrors(t *testing.T) {
 	pages := map[string]string{
 		"500":     "",
 		"badjson": `{"value":[`,
-		"loop":    `{"value":[{"connectionId":"c"}],"nextLink":"/api/hubs/chat/groups/loop/connections?continuationToken=same&api-version=2024-12-01"}`,
+		"loop":    `{"value":[{"connectionId":"c"}],"nextLink":"/api/hubs/chat/groups/loop/connections?continuationToken=same&api-version=` + APIVersion + `"}`,
 		"badlink": `{"value":[],"nextLink":"http://[::1"}`,
 	}
 	f.setHandler(func(w http.ResponseWriter, r *http.Request) {

@@ -36,7 +36,7 @@ func TestLoggingEachTry(t *testing.T) {
 	if len(lines) != 2 {
 		t.Fatalf("%d log lines: %s", len(lines), buf.String())
 	}
-	u := f.url() + "/api/hubs/chat/users/u/groups/g?api-version=2024-12-01"
+	u := f.url() + "/api/hubs/chat/users/u/groups/g?api-version=" + APIVersion
 	first, second := lines[0], lines[1]
 	if first["level"] != "WARN" || first["operation"] != "AddUserToGroup" || first["method"] != "PUT" || first["url"] != u ||
 		first["status"] != float64(503) || first["attempt"] != float64(1) || first["retry_in"] == nil || first["duration"] == nil {

@@ -177,7 +177,7 @@ func TestSendToAllTemplateConcurrent(t *testing.T) {
 	}
 	seen := map[string]bool{}
 	for _, r := range f.reqs {
-		if r.URI != "/api/hubs/chat/:send?api-version=2024-12-01" || r.ContentType != "text/plain" {
+		if r.URI != "/api/hubs/chat/:send?api-version="+APIVersion || r.ContentType != "text/plain" {
 			t.Errorf("request %s %q", r.URI, r.ContentType)
 		}
 		seen[r.Body] = true

@@ -120,7 +120,7 @@ func TestClientAccessTokenWithEntra(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := []wireRequest{{Method: "POST", URI: "/api/hubs/chat/:generateToken?userId=u%2F1&role=r1&role=r+2&minutesToExpire=91&api-version=2024-12-01&group=g1&group=g2&clientType=MQTT"}}
+	want := []wireRequest{{Method: "POST", URI: "/api/hubs/chat/:generateToken?userId=u%2F1&role=r1&role=r+2&minutesToExpire=91&api-version=" + APIVersion + "&group=g1&group=g2&clientType=MQTT"}}
 	if diff := cmp.Diff(want, f.take()); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -131,7 +131,7 @@ func TestClientAccessTokenWithEntra(t *testing.T) {
 	if _, err := c.ClientAccessToken(ctx, &TokenOptions{Expiry: time.Second}); err != nil {
 		t.Fatal(err)
 	}
-	if got := f.take(); len(got) != 1 || got[0].URI != "/api/hubs/chat/:generateToken?minutesToExpire=1&api-version=2024-12-01" {
+	if got := f.take(); len(got) != 1 || got[0].URI != "/api/hubs/chat/:generateToken?minutesToExpire=1&api-version="+APIVersion {
 		t.Errorf("short expiry: %+v", got)
 	}
 	if _, err := c.ClientAccessToken(ctx, &TokenOptions{JWTHeaders: map[string]any{"kid": "k"}}); !errors.Is(err, ErrInvalidArgument) {

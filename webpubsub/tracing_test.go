@@ -72,7 +72,7 @@ func TestTracingSpans(t *testing.T) {
 		}
 		return out
 	}
-	sendURL := srv.URL() + "/api/hubs/hub/:send?api-version=2024-12-01"
+	sendURL := srv.URL() + "/api/hubs/hub/:send?api-version=" + webpubsub.APIVersion
 
 	// A send that succeeds on its third try.
 	srv.InjectFault(webpubsubtest.Fault{Operation: "SendToAll", Status: http.StatusTooManyRequests, Count: 2})
@@ -115,10 +115,10 @@ func TestTracingSpans(t *testing.T) {
 		{Name: "Client.SendToAll", Kind: trace.SpanKindClient, Attrs: with(map[string]string{"http.request.method": "POST", "url.full": sendURL,
 			"http.response.status_code": "202", "http.request.resend_count": "2"}), Tries: 3, TryLast: map[string]string{"attempt": "3", "http.response.status_code": "202"}},
 		{Name: "Client.AddUserToGroup", Kind: trace.SpanKindClient, Status: codes.Error, Attrs: with(map[string]string{"http.request.method": "PUT",
-			"url.full": srv.URL() + "/api/hubs/hub/users/u/groups/g?api-version=2024-12-01", "http.response.status_code": "400", "error.type": "400"}),
+			"url.full": srv.URL() + "/api/hubs/hub/users/u/groups/g?api-version=" + webpubsub.APIVersion, "http.response.status_code": "400", "error.type": "400"}),
 			Tries: 1, TryLast: map[string]string{"attempt": "1", "http.response.status_code": "400"}},
 		{Name: "Client.UserExists", Kind: trace.SpanKindClient, Attrs: with(map[string]string{"http.request.method": "HEAD",
-			"url.full": srv.URL() + "/api/hubs/hub/users/nobody?api-version=2024-12-01", "http.response.status_code": "404"}),
+			"url.full": srv.URL() + "/api/hubs/hub/users/nobody?api-version=" + webpubsub.APIVersion, "http.response.status_code": "404"}),
 			Tries: 1, TryLast: map[string]string{"attempt": "1", "http.response.status_code": "404"}},
 		{Name: "Client.SendToAll", Kind: trace.SpanKindClient, Status: codes.Error, Attrs: with(map[string]string{"http.request.method": "POST", "url.full": sendURL,
 			"error.type": "io.EOF"}),

@@ -8,6 +8,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"testing"
 	"time"
@@ -36,10 +37,10 @@ func TestUsageErrors(t *testing.T) {
 		{"unknown command", s.env(), "", []string{"frobnicate"}, `unknown command "frobnicate"; the commands are: serve, send,`},
 		{"mistyped command", s.env(), "", []string{"sned", "all", "hi"}, `unknown command "sned"; did you mean "send"?`},
 		{"mistyped subcommand", s.env(), "", []string{"group", "exist", "g"}, `unknown subcommand "exist" of webpubsub group; did you mean "exists"?`},
-		{"bad global flag before subcommand", s.env(), "", []string{"group", "--hubb", "x", "exists", "g"}, "unknown flag -hubb"},
-		{"unknown flag", s.env(), "", []string{"send", "all", "--colour", "hi"}, "unknown flag -colour"},
-		{"unknown global flag", s.env(), "", []string{"--colour", "send"}, "unknown flag -colour"},
-		{"flag without value", s.env(), "", []string{"send", "all", "--ttl"}, "flag -ttl needs a value"},
+		{"bad global flag before subcommand", s.env(), "", []string{"group", "--hubb", "x", "exists", "g"}, "unknown flag --hubb"},
+		{"unknown flag", s.env(), "", []string{"send", "all", "--colour", "hi"}, "unknown flag --colour"},
+		{"unknown global flag", s.env(), "", []string{"--colour", "send"}, "unknown flag --colour"},
+		{"flag without value", s.env(), "", []string{"send", "all", "--ttl"}, "flag --ttl needs a value"},
 		{"missing connection string", noConn, "", []string{"send", "all", "hi"}, "no connection string: give --connection-string or set WEBPUBSUB_CONNECTION_STRING"},
 		{"missing hub", noHub, "", []string{"send", "all", "hi"}, "no hub: give --hub NAME or set WEBPUBSUB_HUB"},
 		{"bad hub", s.env(), "", []string{"--hub", "no-hyphens", "send", "all", "hi"}, "hub"},
@@ -47,7 +48,7 @@ func TestUsageErrors(t *testing.T) {
 		{"bad JSON", s.env(), "", []string{"send", "all", "--type", "json", `{"a":`}, "the message is not valid JSON: unexpected end of JSON input"},
 		{"bad JSON from stdin", s.env(), "{'a':1}", []string{"send", "all", "--type", "json", "-"}, "not valid JSON: invalid character '\\'' looking for beginning of object key string (at byte 2)"},
 		{"empty JSON", s.env(), "", []string{"send", "all", "--type=json", ""}, "the message is empty, which is not JSON"},
-		{"bad type", s.env(), "", []string{"send", "all", "--type", "xml", "hi"}, `invalid value "xml" for flag -type: choose one of json, text, binary`},
+		{"bad type", s.env(), "", []string{"send", "all", "--type", "xml", "hi"}, `invalid value "xml" for flag --type: choose one of json, text, binary`},
 		{"missing target", s.env(), "", []string{"send"}, "missing target"},
 		{"unknown target", s.env(), "", []string{"send", "everyone", "hi"}, `unknown target "everyone"`},
 		{"missing user id", s.env(), "", []string{"send", "user"}, `missing user ID after "user"`},
@@ -62,7 +63,7 @@ func TestUsageErrors(t *testing.T) {
 		{"filter with connection", s.env(), "", []string{"send", "connection", "c1", "--filter", "userId eq 'a'", "hi"}, "--filter does not work with 'send connection'"},
 		{"bad ttl", s.env(), "", []string{"send", "all", "--ttl", "10m", "hi"}, "TTL"},
 		{"ttl in seconds over five minutes", s.env(), "", []string{"send", "all", "--ttl", "301", "hi"}, "TTL"},
-		{"ttl neither seconds nor duration", s.env(), "", []string{"send", "all", "--ttl", "soon", "hi"}, `invalid value "soon" for flag -ttl: give whole seconds (30) or a duration (30s, 5m)`},
+		{"ttl neither seconds nor duration", s.env(), "", []string{"send", "all", "--ttl", "soon", "hi"}, `invalid value "soon" for flag --ttl: give whole seconds (30) or a duration (30s, 5m)`},
 		{"bad output", s.env(), "", []string{"--output", "yaml", "health"}, `--output "yaml": choose text or json`},
 		{"bad log level", s.env(), "", []string{"--log-level", "loud", "health"}, `--log-level "loud"`},
 		{"missing subcommand", s.env(), "", []string{"group"}, "missing subcommand: choose one of add, remove, close, exists, members"},
@@ -137,8 +138,13 @@ func TestHelp(t *testing.T) {
 				if len(p) > 0 && findLeaf(p).setup != nil && !strings.Contains(r.stdout, "Example") {
 					t.Errorf("help of %v has no example:\n%s", p, r.stdout)
 				}
-				if !strings.Contains(r.stdout, "-connection-string") {
-					t.Errorf("help of %v does not list the global flags", p)
+				if !strings.Contains(r.stdout, "\n  --connection-string string\n") {
+					t.Errorf("help of %v does not list the global flags as --name:\n%s", p, r.stdout)
+				}
+				for _, line := range strings.Split(r.stdout, "\n") {
+					if strings.HasPrefix(line, "  -") && !strings.HasPrefix(line, "  --") {
+						t.Errorf("help of %v spells a flag with one dash: %q", p, line)
+					}
 				}
 			})
 		}
@@ -163,13 +169,34 @@ func TestVersion(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{"version"}, "webpubsub devel (go"},
-		{[]string{"version", "--output", "json"}, `{"version":"devel","go":"go`},
+		{[]string{"version"}, "webpubsub v" + webpubsub.SDKVersion + " (go"},
+		{[]string{"version", "--output", "json"}, `{"version":"v` + webpubsub.SDKVersion + `","go":"go`},
 	}
 	for _, tt := range tests {
 		r := runCLI(t, envMap(nil), "", tt.args...)
 		if r.code != exitOK || !strings.HasPrefix(r.stdout, tt.want) {
 			t.Errorf("%v: got %+v, want stdout starting %q", tt.args, r, tt.want)
+		}
+	}
+}
+
+func TestVersionOf(t *testing.T) {
+	sdk := "v" + webpubsub.SDKVersion
+	tests := []struct {
+		name string
+		info *debug.BuildInfo
+		ok   bool
+		want string
+	}{
+		{"no build info", nil, false, sdk},
+		{"VCS stamping off", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, true, sdk},
+		{"no version", &debug.BuildInfo{}, true, sdk},
+		{"go install @v0.3.0", &debug.BuildInfo{Main: debug.Module{Version: "v0.3.0"}}, true, "v0.3.0"},
+		{"pseudo-version", &debug.BuildInfo{Main: debug.Module{Version: "v0.0.0-20261203112440-3a7a4c1d2e3f"}}, true, "v0.0.0-20261203112440-3a7a4c1d2e3f"},
+	}
+	for _, tt := range tests {
+		if got := versionOf(tt.info, tt.ok); got != tt.want {
+			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
@@ -653,8 +680,14 @@ func TestEveryCommandRefusesBadInput(t *testing.T) {
 		cmd := append(strings.Fields(leaf), args...)
 		t.Run(leaf, func(t *testing.T) {
 			r := runCLI(t, s.env(), "", append(cmd, "--no-such-flag")...)
-			if r.code != exitUsage || !strings.Contains(r.stderr, "unknown flag -no-such-flag") {
+			if r.code != exitUsage || !strings.Contains(r.stderr, "unknown flag --no-such-flag") {
 				t.Errorf("unknown flag: %+v", r)
+			}
+			for _, empty := range []string{"--hub", "--connection-string"} {
+				r = runCLI(t, s.env(), "", append(cmd, empty, "")...)
+				if r.code != exitUsage || !strings.Contains(r.stderr, empty+" is empty") {
+					t.Errorf("%s '': %+v", empty, r)
+				}
 			}
 			if local[leaf] {
 				return

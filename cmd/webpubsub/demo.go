@@ -78,13 +78,13 @@ func runDemo(ctx context.Context, inv *invocation, timeout time.Duration) error 
 	if err != nil {
 		return err
 	}
-	embedded := inv.g.connectionString == "" && inv.getenv(envConnectionString) == ""
-	if inv.g.hub == "" && inv.getenv(envHub) == "" {
-		inv.g.hub = demoHub
+	embedded := inv.g.connectionString.value == "" && inv.getenv(envConnectionString) == ""
+	if inv.g.hub.value == "" && inv.getenv(envHub) == "" {
+		inv.g.hub.value = demoHub
 		if !embedded {
 			// A hub of its own, so that other clients of a shared service
 			// neither disturb the checks nor receive the demo's messages.
-			inv.g.hub = demoHub + "_" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
+			inv.g.hub.value = demoHub + "_" + strconv.FormatInt(time.Now().UnixNano()%1e9, 36)
 		}
 	}
 	target := ""
@@ -104,7 +104,7 @@ func runDemo(ctx context.Context, inv *invocation, timeout time.Duration) error 
 			<-errc
 		}()
 		endpoint := "http://" + addr.String()
-		inv.g.connectionString = "Endpoint=" + endpoint + ";AccessKey=" + e.AccessKey() + ";Version=1.0;"
+		inv.g.connectionString.value = "Endpoint=" + endpoint + ";AccessKey=" + e.AccessKey() + ";Version=1.0;"
 		target = "a local Web PubSub service at " + endpoint + " (started for this demo)"
 	}
 	c, err := inv.client()

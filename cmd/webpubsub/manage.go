@@ -517,8 +517,8 @@ Example:
 				if err := wantArgs(args); err != nil {
 					return err
 				}
-				if inv.g.hub == "" && inv.getenv(envHub) == "" {
-					inv.g.hub = "health" // the check is hub-independent; any valid name will do
+				if inv.g.hub.value == "" && inv.getenv(envHub) == "" {
+					inv.g.hub.value = "health" // the check is hub-independent; any valid name will do
 				}
 				c, err := inv.client()
 				if err != nil {

@@ -45,18 +45,49 @@ type runFunc func(ctx context.Context, inv *invocation, args []string) error
 
 // globals are the flags every command accepts, before or after its name.
 type globals struct {
-	connectionString string
-	hub              string
+	connectionString givenString
+	hub              givenString
 	output           string
 	logLevel         string
+}
+
+// givenString is a string flag that remembers whether it was given, so
+// that an explicitly empty value (--hub "") is refused instead of
+// falling back to the environment.
+type givenString struct {
+	value string
+	given bool
+}
+
+func (g *givenString) String() string {
+	if g == nil {
+		return ""
+	}
+	return g.value
+}
+
+func (g *givenString) Set(v string) error {
+	g.value, g.given = v, true
+	return nil
+}
+
+// check refuses flags that were given empty.
+func (g *globals) check() error {
+	if g.connectionString.given && g.connectionString.value == "" {
+		return usagef("--connection-string is empty: give a connection string, or leave the flag out to use $%s", envConnectionString)
+	}
+	if g.hub.given && g.hub.value == "" {
+		return usagef("--hub is empty: give a hub name, or leave the flag out to use $%s", envHub)
+	}
+	return nil
 }
 
 // register adds the global flags to fs. The current values are the
 // defaults, so registering them on several flag sets keeps what an earlier
 // set parsed.
 func (g *globals) register(fs *flag.FlagSet) {
-	fs.StringVar(&g.connectionString, "connection-string", g.connectionString, "connection `string` of the service (default $"+envConnectionString+")")
-	fs.StringVar(&g.hub, "hub", g.hub, "`hub` name (default $"+envHub+")")
+	fs.Var(&g.connectionString, "connection-string", "connection `string` of the service (default $"+envConnectionString+")")
+	fs.Var(&g.hub, "hub", "`hub` name (default $"+envHub+")")
 	fs.StringVar(&g.output, "output", g.output, "output `format`: text or json")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `level` on stderr: debug, info, warn or error (default info for serve, error otherwise; info shows every REST call)")
 }
@@ -159,6 +190,9 @@ func dispatch(ctx context.Context, inv *invocation, parent *command, path string
 	if inv.g.output != "text" && inv.g.output != "json" {
 		return inv.fail(usagef("--output %q: choose text or json", inv.g.output), cmdPath)
 	}
+	if err := inv.g.check(); err != nil {
+		return inv.fail(err, cmdPath)
+	}
 	return inv.fail(runner(ctx, inv, positional), cmdPath)
 }
 
@@ -188,24 +222,35 @@ var secretPatterns = []*regexp.Regexp{
 	regexp.MustCompile(`()eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*`),
 }
 
+// placeholder is the value hints write where a secret goes
+// ("use Endpoint=...;AccessKey=...;"); it is left as it is.
+const placeholder = "..."
+
 // scrubSecrets replaces secrets in s with REDACTED.
 func scrubSecrets(s string) string {
 	for _, re := range secretPatterns {
-		s = re.ReplaceAllString(s, "${1}REDACTED")
+		s = re.ReplaceAllStringFunc(s, func(m string) string {
+			prefix := re.FindStringSubmatch(m)[1]
+			if m[len(prefix):] == placeholder {
+				return m
+			}
+			return prefix + "REDACTED"
+		})
 	}
 	return s
 }
 
-// flagError rewords the flag package's errors as usage errors.
+// flagError rewords the flag package's errors as usage errors, with flags
+// spelled --name as everywhere else (the package writes -name).
 func flagError(err error) error {
 	msg := err.Error()
 	if name, ok := strings.CutPrefix(msg, "flag provided but not defined: "); ok {
-		return usagef("unknown flag %s", name)
+		return usagef("unknown flag --%s", strings.TrimLeft(name, "-"))
 	}
 	if name, ok := strings.CutPrefix(msg, "flag needs an argument: "); ok {
-		return usagef("flag %s needs a value", name)
+		return usagef("flag --%s needs a value", strings.TrimLeft(name, "-"))
 	}
-	return usagef("%s", msg)
+	return usagef("%s", strings.ReplaceAll(msg, " for flag -", " for flag --"))
 }
 
 // oneLine folds line breaks so that an error is always one line.
@@ -385,12 +430,20 @@ func printHelp(w io.Writer, path string, cmd *command) {
 	io.WriteString(w, b.String())
 }
 
+// flagDefaults lists the flags of fs as the flag package does, spelled
+// --name as in the rest of the help and the docs.
 func flagDefaults(fs *flag.FlagSet) string {
 	var b strings.Builder
 	fs.SetOutput(&b)
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
-	return b.String()
+	lines := strings.SplitAfter(b.String(), "\n")
+	for i, l := range lines {
+		if rest, ok := strings.CutPrefix(l, "  -"); ok {
+			lines[i] = "  --" + rest
+		}
+	}
+	return strings.Join(lines, "")
 }
 
 // logger returns the logger of the command: text lines on stderr at the
@@ -419,7 +472,7 @@ func (s scrubbingWriter) Write(p []byte) (int, error) {
 
 // connectionString returns --connection-string or $WEBPUBSUB_CONNECTION_STRING.
 func (inv *invocation) connectionString() (string, error) {
-	cs := inv.g.connectionString
+	cs := inv.g.connectionString.value
 	if cs == "" {
 		cs = inv.getenv(envConnectionString)
 	}
@@ -431,7 +484,7 @@ func (inv *invocation) connectionString() (string, error) {
 
 // hubName returns --hub or $WEBPUBSUB_HUB.
 func (inv *invocation) hubName() (string, error) {
-	hub := inv.g.hub
+	hub := inv.g.hub.value
 	if hub == "" {
 		hub = inv.getenv(envHub)
 	}

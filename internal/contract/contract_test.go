@@ -11,10 +11,12 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/webpubsub-go/sdk/gen"
+
+	"github.com/webpubsub-go/sdk/webpubsub"
 )
 
 const (
-	apiVersion = "2024-12-01"
+	apiVersion = webpubsub.APIVersion
 	hub        = "hub1"
 	// odd is an id with every character that needs escaping in a path
 	// segment; oddEscaped is how it must appear on the wire.

@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 func TestAPIVersion(t *testing.T) {
@@ -21,7 +23,7 @@ func TestAPIVersion(t *testing.T) {
 		{"2022-11-01", http.MethodPost, hubPath("hub", "/:send"), "2022-11-01", http.StatusAccepted},
 		{"2023-07-01", http.MethodPost, hubPath("hub", "/:send"), "2023-07-01", http.StatusAccepted},
 		{"2024-01-01", http.MethodPost, hubPath("hub", "/:send"), "2024-01-01", http.StatusAccepted},
-		{"2024-12-01", http.MethodPost, hubPath("hub", "/:send"), "2024-12-01", http.StatusAccepted},
+		{wire.APIVersion20241201, http.MethodPost, hubPath("hub", "/:send"), wire.APIVersion20241201, http.StatusAccepted},
 		{"unknown version", http.MethodPost, hubPath("hub", "/:send"), "2099-01-01", http.StatusBadRequest},
 		{"malformed version", http.MethodPost, hubPath("hub", "/:send"), "latest", http.StatusBadRequest},
 		{"unknown version on a HEAD check", http.MethodHead, hubPath("hub", "/users/u1"), "1.0", http.StatusBadRequest},
@@ -30,8 +32,8 @@ func TestAPIVersion(t *testing.T) {
 		{"remove from all groups from 2022-11-01", http.MethodDelete, hubPath("hub", "/connections/none/groups"), "2022-11-01", http.StatusNoContent},
 		{"add to groups by filter before 2024-01-01", http.MethodPost, hubPath("hub", "/:addToGroups"), "2023-07-01", http.StatusBadRequest},
 		{"remove from groups by filter before 2024-01-01", http.MethodPost, hubPath("hub", "/:removeFromGroups"), "2023-07-01", http.StatusBadRequest},
-		{"list connections before 2024-12-01", http.MethodGet, hubPath("hub", "/groups/g/connections"), "2024-01-01", http.StatusBadRequest},
-		{"list connections in 2024-12-01", http.MethodGet, hubPath("hub", "/groups/g/connections"), "2024-12-01", http.StatusOK},
+		{"list connections before " + wire.APIVersion20241201, http.MethodGet, hubPath("hub", "/groups/g/connections"), wire.APIVersion20240101, http.StatusBadRequest},
+		{"list connections in " + wire.APIVersion20241201, http.MethodGet, hubPath("hub", "/groups/g/connections"), wire.APIVersion20241201, http.StatusOK},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -89,13 +91,13 @@ func TestQueryAPIVersion(t *testing.T) {
 		raw, want string
 		ok        bool
 	}{
-		{"api-version=2024-12-01", "2024-12-01", true},
-		{"a=1&api-version=2024-12-01&b=2", "2024-12-01", true},
-		{"api-version=2024-12-01&api-version=2024-12-01", "2024-12-01", true},
-		{"api-version=2024-12-01&api-version=2021-10-01", "", false},
+		{"api-version=" + wire.APIVersion20241201, wire.APIVersion20241201, true},
+		{"a=1&api-version=" + wire.APIVersion20241201 + "&b=2", wire.APIVersion20241201, true},
+		{"api-version=" + wire.APIVersion20241201 + "&api-version=" + wire.APIVersion20241201, wire.APIVersion20241201, true},
+		{"api-version=" + wire.APIVersion20241201 + "&api-version=2021-10-01", "", false},
 		{"api-version=", "", true},
 		{"api-version", "", true},
-		{"api-version=2024%2D12%2D01", "2024-12-01", true},
+		{"api-version=2024%2D12%2D01", wire.APIVersion20241201, true},
 		{"api-version=a+b", "a b", true},
 		{"api-version=%zz", "", false},
 		{"xapi-version=1&api-versionx=2", "", false},

@@ -1,14 +1,19 @@
 package emulator
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
+	"net"
+	"net/http"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
@@ -144,5 +149,38 @@ func TestClientThatStopsReadingIsClosed(t *testing.T) {
 			}
 			other.mustAck(1, map[string]any{"type": "event", "event": "e", "data": 1})
 		})
+	}
+}
+
+// TestHalfSentBody: a signed REST call whose body never completes is
+// answered and closed after requestBodyTimeout instead of holding its
+// handler (the server has no ReadTimeout, which would cut WebSockets).
+func TestHalfSentBody(t *testing.T) {
+	old := requestBodyTimeout
+	requestBodyTimeout = 300 * time.Millisecond
+	defer func() { requestBodyTimeout = old }()
+	s := newTestServer(t)
+	u := s.srv.URL + hubPath("hub", "/:send") + "?api-version=" + testAPIVersion
+	token := signToken(t, s.key, jwt.MapClaims{"aud": u})
+	for _, auth := range []string{"Authorization: Bearer " + token + "\r\n", "", "Authorization: Bearer wrong\r\n"} {
+		c, err := net.DialTimeout("tcp", strings.TrimPrefix(s.srv.URL, "http://"), 5*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		req := "POST " + strings.TrimPrefix(u, s.srv.URL) + " HTTP/1.1\r\nHost: " + strings.TrimPrefix(s.srv.URL, "http://") + "\r\n" + auth +
+			"Content-Type: text/plain\r\nContent-Length: 100\r\n\r\nonly ten b"
+		if _, err := io.WriteString(c, req); err != nil {
+			t.Fatal(err)
+		}
+		_ = c.SetReadDeadline(time.Now().Add(10 * time.Second))
+		resp, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatalf("no answer to a half-sent body (auth %t): %v", auth != "", err)
+		}
+		_ = resp.Body.Close()
+		if want := map[bool]int{true: http.StatusBadRequest, false: http.StatusUnauthorized}[strings.Contains(auth, token)]; resp.StatusCode != want {
+			t.Errorf("status %d, want %d", resp.StatusCode, want)
+		}
 	}
 }

@@ -22,6 +22,14 @@ const DefaultAccessKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 // larger bodies get 413 Request Entity Too Large.
 const MaxRequestBodyBytes = 1 << 20
 
+// RequestBodyTimeout bounds the time to read a REST request body: a
+// client that sends half a body is answered 400 and its connection
+// closed after it.
+const RequestBodyTimeout = 30 * time.Second
+
+// requestBodyTimeout is RequestBodyTimeout, shorter in tests.
+var requestBodyTimeout = RequestBodyTimeout
+
 // Defaults of the reliable protocol and of the per-connection send queue.
 const (
 	DefaultRecoveryWindow    = 30 * time.Second

@@ -94,7 +94,7 @@ func FuzzTokenVerification(f *testing.F) {
 		f.Fatal(err)
 	}
 	f.Cleanup(func() { _ = e.Close() })
-	const restURL = "http://127.0.0.1:1/api/hubs/hub/:send?api-version=2024-12-01"
+	const restURL = "http://127.0.0.1:1/api/hubs/hub/:send?api-version=" + wire.APIVersion
 	const clientAud = "http://127.0.0.1:1/client/hubs/hub"
 	sign := func(key string, claims jwt.MapClaims, m jwt.SigningMethod) string {
 		s, err := jwt.NewWithClaims(m, claims).SignedString([]byte(key))

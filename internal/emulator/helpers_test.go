@@ -21,7 +21,7 @@ import (
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
-const testAPIVersion = "2024-12-01"
+const testAPIVersion = wire.APIVersion
 
 // TestMain fails the package when goroutines outlive the tests.
 func TestMain(m *testing.M) { os.Exit(leakcheck.Main(m)) }

@@ -78,6 +78,10 @@ func (e *Emulator) routes() http.Handler {
 // MaxRequestBodyBytes) before the generated router sees them.
 func (e *Emulator) restLayer(api *recordingMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// A client that sends half a body does not hold the connection,
+		// whether the body is read here or discarded by net/http after a
+		// refusal: the server has no ReadTimeout, which would cut WebSockets.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(requestBodyTimeout))
 		_, pattern := api.Handler(r)
 		op := api.ops[pattern]
 		if op == "" {
@@ -110,6 +114,8 @@ func (e *Emulator) restLayer(api *recordingMux) http.Handler {
 			writeErrorFor(w, r, http.StatusBadRequest, "InvalidRequestBody", "reading the request body: "+err.Error())
 			return
 		}
+		// Read: a handler may now take its time (a held request in tests).
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		collapseRepeatedAPIVersion(r)
 		ctx := context.WithValue(r.Context(), requestKey, &restRequest{r: r, body: body})

@@ -528,12 +528,12 @@ func TestNewerSide(t *testing.T) {
 		official, ours string
 		want           int
 	}{
-		{"2024-12-01", "2024-12-01", sameVersion},
-		{"2023-07-01", "2024-12-01", officialOlder},
-		{"2025-01-01", "2024-12-01", officialNewer},
-		{"2024-12-01-preview", "2024-12-01", officialOlder},
-		{"2024-12-01", "2024-12-01-preview", officialNewer},
-		{"2025-01-01-preview", "2024-12-01", officialNewer},
+		{"2030-06-01", "2030-06-01", sameVersion},
+		{"2029-07-01", "2030-06-01", officialOlder},
+		{"2031-01-01", "2030-06-01", officialNewer},
+		{"2030-06-01-preview", "2030-06-01", officialOlder},
+		{"2030-06-01", "2030-06-01-preview", officialNewer},
+		{"2031-01-01-preview", "2030-06-01", officialNewer},
 	}
 	for _, tt := range tests {
 		if got := newerSide(tt.official, tt.ours); got != tt.want {

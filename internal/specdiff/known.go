@@ -15,8 +15,9 @@ type knownDifference struct {
 }
 
 // knownDifferences are the deliberate deviations of api/webpubsub.yaml from
-// the official 2024-12-01 Swagger document. docs/regenerating.md says when
-// to edit this list.
+// the official Swagger document of its api-version (recorded in
+// api/official-facts.json). docs/regenerating.md says when to edit this
+// list.
 var knownDifferences = []knownDifference{
 	{
 		What:     "path parameter group: pattern",

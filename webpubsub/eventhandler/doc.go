@@ -25,23 +25,26 @@
 //     does not fit the event (400), a user event of an unknown content type
 //     (415).
 //  4. It decodes the event into a typed value and calls the callback for
-//     it from Handlers:
-//     - connect (blocking, *ConnectRequest: claims, query, headers,
-//     subprotocols, client certificates). Accept by returning nil or a
-//     *ConnectResponse (user id, groups, roles, subprotocol), or reject by
-//     returning Reject(401, "why"): the client's handshake fails with that
-//     status.
-//     - connected (non-blocking, *ConnectedEvent).
-//     - user events (blocking, *UserEvent; any event name; the data as
-//     text, JSON or binary by Content-Type). Return nil to acknowledge, an
-//     *EventResponse (TextReply, JSONReply, BinaryReply) to send data back
-//     to the client, or an error: the service then closes the connection.
-//     - disconnected (non-blocking, *DisconnectedEvent with the reason).
+//     it from Handlers (the list below).
 //  5. The callback's answer becomes the HTTP response the service acts on:
 //     204 or 200 with a JSON body for connect, 204 or 200 with the reply's
 //     Content-Type for user events, 200 for notifications, the Reject
 //     status for refusals, 500 (with a generic message; the error is logged)
 //     for any other error.
+//
+// The callbacks, by event:
+//
+//   - connect (blocking, *ConnectRequest: claims, query, headers,
+//     subprotocols, client certificates). Accept by returning nil or a
+//     *ConnectResponse (user id, groups, roles, subprotocol), or reject by
+//     returning Reject(401, "why"): the client's handshake fails with that
+//     status.
+//   - connected (non-blocking, *ConnectedEvent).
+//   - user events (blocking, *UserEvent; any event name; the data as text,
+//     JSON or binary by Content-Type). Return nil to acknowledge, an
+//     *EventResponse (TextReply, JSONReply, BinaryReply) to send data back to
+//     the client, or an error: the service then closes the connection.
+//   - disconnected (non-blocking, *DisconnectedEvent with the reason).
 //
 // The handler does not look at the URL path, so it can be mounted at any
 // path of any mux, including a prefix when the URL template contains {event}

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"io"
 	"time"
-
-	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // Handlers holds the callbacks for the four kinds of event. Every field is
@@ -153,9 +151,9 @@ type DataType string
 
 // The data types, with the Content-Type each travels as.
 const (
-	DataText   DataType = wire.DataTypeText   // text/plain (UTF-8)
-	DataJSON   DataType = wire.DataTypeJSON   // application/json
-	DataBinary DataType = wire.DataTypeBinary // application/octet-stream
+	DataText   DataType = "text"   // text/plain (UTF-8)
+	DataJSON   DataType = "json"   // application/json
+	DataBinary DataType = "binary" // application/octet-stream
 )
 
 // UserEvent is a blocking user event.

@@ -323,8 +323,10 @@ func contains(list []string, s string) bool {
 // service passes on: for connect, to the client as the handshake's response;
 // for a user event, the service drops the connection. Create it with Reject.
 type RejectError struct {
+	// StatusCode is the HTTP status of the answer: 400, 401, 403 or 500.
 	StatusCode int
-	Message    string
+	// Message is the one-line reason passed on with it.
+	Message string
 }
 
 // Reject returns an error that answers an event with status and message.

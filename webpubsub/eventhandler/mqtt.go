@@ -74,7 +74,9 @@ type MQTTConnection struct {
 // MQTTUserProperty is an MQTT 5.0 user property: a name/value pair that a
 // packet carries for the application.
 type MQTTUserProperty struct {
-	Name  string
+	// Name is the property's name.
+	Name string
+	// Value is the property's value.
 	Value string
 }
 

@@ -17,16 +17,17 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
+	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
 	"github.com/webpubsub-go/sdk/webpubsub/wsclient"
 )
 
 // WebSocket subprotocols for WithSubprotocol.
 const (
 	// SubprotocolJSON is json.webpubsub.azure.v1, the default of Connect.
-	SubprotocolJSON = wire.SubprotocolJSON
+	SubprotocolJSON = "json.webpubsub.azure.v1"
 	// SubprotocolReliableJSON is json.reliable.webpubsub.azure.v1: messages
 	// carry sequence ids, which the Conn acknowledges.
-	SubprotocolReliableJSON = wire.SubprotocolJSONReliable
+	SubprotocolReliableJSON = "json.reliable.webpubsub.azure.v1"
 	// SubprotocolNone makes a simple WebSocket client that receives raw
 	// payloads and can only send events (raw frames).
 	SubprotocolNone = ""
@@ -78,8 +79,8 @@ type Message struct {
 	// FromUserID is the user that published a group message from a client;
 	// empty for messages sent over the REST API.
 	FromUserID string
-	// DataType is "json", "text" or "binary".
-	DataType string
+	// DataType is how Data was sent: DataJSON, DataText or DataBinary.
+	DataType eventhandler.DataType
 	// Data is the payload: JSON text, UTF-8 text or the binary bytes
 	// (decoded from base64).
 	Data []byte
@@ -509,7 +510,7 @@ func (c *Conn) Receive(ctx context.Context) (Message, error) {
 	if err != nil {
 		return Message{}, c.closedErr(err)
 	}
-	return Message{From: m.From, Group: m.Group, FromUserID: m.FromUserID, DataType: string(m.DataType), Data: m.Bytes(), SequenceID: m.SequenceID}, nil
+	return Message{From: m.From, Group: m.Group, FromUserID: m.FromUserID, DataType: eventhandler.DataType(m.DataType), Data: m.Bytes(), SequenceID: m.SequenceID}, nil
 }
 
 // Next is Receive with the Conn's timeout; it fails the test when no

@@ -13,8 +13,10 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
+	"github.com/google/go-cmp/cmp"
 
 	"github.com/webpubsub-go/sdk/webpubsub"
+	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
 	"github.com/webpubsub-go/sdk/webpubsub/webpubsubtest"
 )
 
@@ -209,6 +211,62 @@ func TestReliableBufferLimitRefusesNonPositive(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), fmt.Sprintf("WithReliableBufferLimit(%d)", n)) {
 			t.Errorf("WithReliableBufferLimit(%d): %v, want an error naming the option", n, err)
 		}
+	}
+}
+
+func TestMisuseIsReported(t *testing.T) {
+	srv := webpubsubtest.NewServer(t)
+
+	// An invalid hub fails the test instead of returning a broken client.
+	rec := &fatalRecorder{TB: t}
+	if c := srv.Client(rec, "9lives"); c != nil || !strings.Contains(rec.fatal, `client for hub "9lives"`) {
+		t.Errorf("Client with an invalid hub: %v, fatal %q", c, rec.fatal)
+	}
+
+	// DecodeJSON refuses a message that is not JSON.
+	m := webpubsubtest.Message{DataType: eventhandler.DataText, Data: []byte(`{"a":1}`)}
+	var v map[string]int
+	if err := m.DecodeJSON(&v); err == nil || !strings.Contains(err.Error(), `dataType "text"`) {
+		t.Errorf("DecodeJSON of text: %v", err)
+	}
+	m.DataType = eventhandler.DataJSON
+	if err := m.DecodeJSON(&v); err != nil || v["a"] != 1 {
+		t.Errorf("DecodeJSON of JSON: %v, %v", v, err)
+	}
+
+	// A payload that cannot be encoded is refused before anything is sent.
+	c := srv.Connect(t, "chat", "u")
+	bad := webpubsubtest.JSON(func() {})
+	if err := c.SendEvent(ctx(t), "e", bad); err == nil || !strings.Contains(err.Error(), "encoding the payload") {
+		t.Errorf("SendEvent of an unencodable payload: %v", err)
+	}
+	if err := c.SendToGroup(ctx(t), "g", bad, nil); err == nil || !strings.Contains(err.Error(), "encoding the payload") {
+		t.Errorf("SendToGroup of an unencodable payload: %v", err)
+	}
+}
+
+// TestSimpleClientEvents: a simple WebSocket client's frames are recorded
+// as "message" events with the data type of their frame.
+func TestSimpleClientEvents(t *testing.T) {
+	srv := webpubsubtest.NewServer(t)
+	c := srv.Connect(t, "chat", "s", webpubsubtest.WithSubprotocol(webpubsubtest.SubprotocolNone))
+	for _, p := range []webpubsubtest.Payload{webpubsubtest.Text("hi"), webpubsubtest.Binary([]byte{1, 2}), webpubsubtest.JSON(map[string]int{"n": 1})} {
+		if err := c.SendEvent(ctx(t), "ignored", p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var got []string
+	deadline := time.Now().Add(5 * time.Second)
+	for len(got) < 3 && time.Now().Before(deadline) {
+		got = got[:0]
+		for _, e := range srv.Events() {
+			got = append(got, fmt.Sprintf("%s %s %q", e.Name, e.DataType, e.Data))
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	want := []string{`message text "hi"`, `message binary "\x01\x02"`, `message text "{\"n\":1}"`}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("events (-want +got):\n%s", diff)
 	}
 }
 

@@ -95,11 +95,13 @@ import (
 	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/internal/wire"
 	"github.com/webpubsub-go/sdk/webpubsub"
+	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
 )
 
 // DefaultAccessKey is the access key of a Server started without
-// WithAccessKey. It is a well-known test value, not a secret.
-const DefaultAccessKey = emulator.DefaultAccessKey
+// WithAccessKey. It is a well-known test value, not a secret: the key of
+// the official Web PubSub emulator.
+const DefaultAccessKey = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789ABCDEFGH"
 
 type config struct {
 	key             string
@@ -139,9 +141,12 @@ func WithReliableBufferLimit(messages int) Option {
 
 // Request is one HTTP request the server received, as recorded by Requests.
 type Request struct {
+	// Method is the HTTP method, e.g. POST.
 	Method string
-	Path   string // unescaped path, e.g. /api/hubs/chat/groups/a b/:send
-	Query  url.Values
+	// Path is the unescaped path, e.g. /api/hubs/chat/groups/a b/:send.
+	Path string
+	// Query is the request's query, access tokens included: do not log it.
+	Query url.Values
 	// Operation is the REST operation name (for example "SendToGroup",
 	// "AddUserToGroup"), "Connect" for a WebSocket client, or "" for an
 	// unknown route.
@@ -182,6 +187,12 @@ func NewServer(t testing.TB, opts ...Option) *Server {
 	return s
 }
 
+// Limits of the HTTP server; variables so that tests can shorten them.
+var (
+	readHeaderTimeout = 10 * time.Second
+	idleTimeout       = 2 * time.Minute
+)
+
 // Start starts a server for use outside a single test (for example in
 // TestMain or an example). Call Close when done.
 func Start(opts ...Option) (*Server, error) {
@@ -216,7 +227,15 @@ func Start(opts ...Option) (*Server, error) {
 		return nil, err
 	}
 	s.emu = emu
-	s.srv = httptest.NewServer(http.HandlerFunc(s.serveHTTP))
+	s.srv = httptest.NewUnstartedServer(http.HandlerFunc(s.serveHTTP))
+	// A client that sends half a request, or keeps a connection idle,
+	// does not hold it forever (`webpubsub serve` has the same limits).
+	// No ReadTimeout or WriteTimeout: they would cut WebSockets, whose
+	// connections outlive the request; the emulator bounds the time to
+	// read a REST body itself.
+	s.srv.Config.ReadHeaderTimeout = readHeaderTimeout
+	s.srv.Config.IdleTimeout = idleTimeout
+	s.srv.Start()
 	return s, nil
 }
 
@@ -251,17 +270,16 @@ func (s *Server) ConnectionString() string {
 // HTTPClient returns an *http.Client that reaches the server.
 func (s *Server) HTTPClient() *http.Client { return s.srv.Client() }
 
-// NewClient returns a client for hub that talks to the server. opts are
-// applied after the server's own (an HTTP client for the server).
-func (s *Server) NewClient(hub string, opts ...webpubsub.Option) (*webpubsub.Client, error) {
-	all := append([]webpubsub.Option{webpubsub.WithHTTPClient(s.srv.Client())}, opts...)
-	return webpubsub.NewClientFromConnectionString(s.ConnectionString(), hub, all...)
-}
-
-// Client is NewClient that fails the test on error.
+// Client returns a client for hub that talks to the server, or fails the
+// test when hub or opts are invalid. opts are applied after the server's
+// own (an HTTP client for the server). Outside a test (with Start), build
+// one from ConnectionString and HTTPClient:
+//
+//	webpubsub.NewClientFromConnectionString(srv.ConnectionString(), hub, webpubsub.WithHTTPClient(srv.HTTPClient()))
 func (s *Server) Client(t testing.TB, hub string, opts ...webpubsub.Option) *webpubsub.Client {
 	t.Helper()
-	c, err := s.NewClient(hub, opts...)
+	all := append([]webpubsub.Option{webpubsub.WithHTTPClient(s.srv.Client())}, opts...)
+	c, err := webpubsub.NewClientFromConnectionString(s.ConnectionString(), hub, all...)
 	if err != nil {
 		t.Fatalf("webpubsubtest: client for hub %q: %v", hub, err)
 	}
@@ -287,12 +305,12 @@ func (s *Server) Requests() []Request {
 // or Server.SetEventHandlerURL. User events no handler asked for are
 // acknowledged with success.
 type Event struct {
-	Hub          string // the client's hub
-	ConnectionID string // the client's connection id
-	UserID       string // the client's user id; empty for anonymous clients
-	Name         string // the event name: the client's, "message", or a system event (EventConnect, ...)
-	DataType     string // "json", "text" or "binary"; "json" for system events
-	Data         []byte // the event's data; the CloudEvent's JSON body for system events
+	Hub          string                // the client's hub
+	ConnectionID string                // the client's connection id
+	UserID       string                // the client's user id; empty for anonymous clients
+	Name         string                // the event name: the client's, "message", or a system event (EventConnect, ...)
+	DataType     eventhandler.DataType // DataJSON, DataText or DataBinary; DataJSON for system events
+	Data         []byte                // the event's data; the CloudEvent's JSON body for system events
 	// System reports a system event.
 	System bool
 	// Status is the event handler's HTTP status (for example 200, 204, or
@@ -519,11 +537,14 @@ func (f *faultState) apply(w *statusWriter, r *http.Request) {
 	if f.Delay > 0 {
 		// Read the body first: only then does net/http notice a client
 		// that goes away during the delay and cancel r's context.
+		rc := http.NewResponseController(w)
+		_ = rc.SetReadDeadline(time.Now().Add(emulator.RequestBodyTimeout))
 		body, err := io.ReadAll(io.LimitReader(r.Body, emulator.MaxRequestBodyBytes+1))
 		if err != nil {
-			w.written = true // the client is gone
+			w.written = true // the client is gone, or too slow
 			return
 		}
+		_ = rc.SetReadDeadline(time.Time{})
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		t := time.NewTimer(f.Delay)
 		select {

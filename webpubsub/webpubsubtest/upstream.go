@@ -16,6 +16,7 @@ import (
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
 	"github.com/webpubsub-go/sdk/internal/wire"
+	"github.com/webpubsub-go/sdk/webpubsub/eventhandler"
 )
 
 // DefaultEventPath is the path of the requests an in-process event handler
@@ -341,7 +342,7 @@ func (s *Server) recordCloudEvent(h http.Header, body []byte, status int) {
 	}
 	s.addEvent(Event{
 		Hub: h.Get(wire.HeaderCEHub), ConnectionID: h.Get(wire.HeaderCEConnectionID), UserID: h.Get(wire.HeaderCEUserID),
-		Name: h.Get(wire.HeaderCEEventName), DataType: dataType, Data: body,
+		Name: h.Get(wire.HeaderCEEventName), DataType: eventhandler.DataType(dataType), Data: body,
 		System: strings.HasPrefix(h.Get(wire.HeaderCEType), wire.CETypeSystemPrefix), Status: status,
 	})
 }

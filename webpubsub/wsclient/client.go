@@ -13,8 +13,6 @@ import (
 	"time"
 
 	"github.com/coder/websocket"
-
-	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // Protocol is the WebSocket subprotocol a client speaks.
@@ -25,10 +23,10 @@ const (
 	// ProtocolReliableJSON is json.reliable.webpubsub.azure.v1 (the
 	// default): messages carry sequence ids, and a dropped connection is
 	// recovered with its id, groups and undelivered messages.
-	ProtocolReliableJSON Protocol = wire.SubprotocolJSONReliable
+	ProtocolReliableJSON Protocol = "json.reliable.webpubsub.azure.v1"
 	// ProtocolJSON is json.webpubsub.azure.v1: a dropped connection is
 	// replaced by a new one; messages sent meanwhile are lost.
-	ProtocolJSON Protocol = wire.SubprotocolJSON
+	ProtocolJSON Protocol = "json.webpubsub.azure.v1"
 )
 
 // Defaults of Options.
@@ -121,8 +119,10 @@ type Options struct {
 
 // ConnectedEvent is raised when a new connection opened.
 type ConnectedEvent struct {
+	// ConnectionID is the id the service gave the connection.
 	ConnectionID string
-	UserID       string
+	// UserID is the connection's user id; empty for an anonymous client.
+	UserID string
 	// ReconnectionToken is the token for recovering the connection
 	// (reliable protocol). Treat it as a secret.
 	ReconnectionToken string
@@ -131,6 +131,7 @@ type ConnectedEvent struct {
 // DisconnectedEvent is raised when a connection was lost and could not be
 // recovered.
 type DisconnectedEvent struct {
+	// ConnectionID is the id of the connection that ended.
 	ConnectionID string
 	// Message is the reason from the service's disconnected message, if
 	// it sent one.
@@ -149,8 +150,10 @@ type StoppedEvent struct {
 // RejoinGroupFailedEvent is raised when a group could not be joined again
 // on a new connection.
 type RejoinGroupFailedEvent struct {
+	// Group is the group that could not be joined again.
 	Group string
-	Err   error
+	// Err is the error JoinGroup returned for it.
+	Err error
 }
 
 // Client is a Web PubSub WebSocket client. It is safe for concurrent use.

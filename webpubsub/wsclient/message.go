@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-
-	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // DataType is the type of a message's data on the wire.
@@ -15,24 +13,24 @@ type DataType string
 // The data types of Web PubSub messages.
 const (
 	// DataTypeJSON carries any JSON value; Message.Data is a json.RawMessage.
-	DataTypeJSON DataType = wire.DataTypeJSON
+	DataTypeJSON DataType = "json"
 	// DataTypeText carries a string; Message.Data is a string.
-	DataTypeText DataType = wire.DataTypeText
+	DataTypeText DataType = "text"
 	// DataTypeBinary carries bytes (base64 on the wire); Message.Data is a []byte.
-	DataTypeBinary DataType = wire.DataTypeBinary
+	DataTypeBinary DataType = "binary"
 	// DataTypeProtobuf carries protobuf bytes (base64 on the wire);
 	// Message.Data is a []byte.
-	DataTypeProtobuf DataType = wire.DataTypeProtobuf
+	DataTypeProtobuf DataType = "protobuf"
 )
 
 // Where a message comes from (Message.From).
 const (
 	// FromGroup marks a message published to a group, by a client or by
 	// the REST API.
-	FromGroup = wire.FromGroup
+	FromGroup = "group"
 	// FromServer marks a message sent to all, a user or a connection by
 	// the REST API, or the answer of the app's event handler to an event.
-	FromServer = wire.FromServer
+	FromServer = "server"
 )
 
 // Message is a data message the client received.
