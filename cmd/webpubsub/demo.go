@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/webpubsub-go/sdk/internal/emulator"
+	"github.com/webpubsub-go/sdk/internal/mqtt"
 	"github.com/webpubsub-go/sdk/internal/wire"
 	"github.com/webpubsub-go/sdk/webpubsub"
 )
@@ -34,7 +35,8 @@ func demoCommand() *command {
 listeners (alice, and bob in group "demo"), and walk through the SDK step by
 step: sends of JSON, text and binary to everyone, a user, a group and a
 connection; group membership; existence checks; permissions; a client
-token. Every step checks that each listener received exactly what it should
+token; closing a connection; an MQTT 5.0 client over WebSocket receiving a
+group send. Every step checks that each listener received exactly what it should
 (within --step-timeout), and the exit code is 0 only if all of them did.
 
 With --connection-string (or $WEBPUBSUB_CONNECTION_STRING) the same walk runs
@@ -319,6 +321,13 @@ func (d *demo) walk(ctx context.Context) (int, error) {
 		return d.step - 1, err
 	}
 
+	// 13. MQTT.
+	reading := map[string]any{"sensor": "t1", "celsius": 21.5}
+	d.begin("An MQTT 5.0 client over WebSocket: ClientAccessToken(Protocol: MQTT), SUBSCRIBE %q, then SendToGroup(%q, JSON(%s))", demoGroup, demoGroup, mustJSON(reading))
+	if err := d.mqttStep(ctx, reading, alice, bob); err != nil {
+		return d.step - 1, err
+	}
+
 	// Nothing else may arrive: every message so far was expected exactly once.
 	time.Sleep(demoQuietCheck)
 	for _, l := range []*wsClient{alice, bob} {
@@ -511,7 +520,54 @@ func (d *demo) send(ctx context.Context, op func(context.Context) error, wants .
 	return nil
 }
 
+// mqttStep connects an MQTT client (user "device") that subscribes to the
+// demo group, sends data to the group through the REST API, and checks that
+// the WebSocket members and the MQTT client each receive it once: the MQTT
+// client as a QoS 1 PUBLISH on the group's topic with content type
+// application/json.
+func (d *demo) mqttStep(ctx context.Context, data any, members ...*wsClient) error {
+	tok, err := d.c.ClientAccessToken(ctx, &webpubsub.TokenOptions{
+		Protocol: webpubsub.ClientProtocolMQTT, UserID: "device", Roles: []string{wire.RoleJoinLeaveGroup + "." + demoGroup},
+	})
+	if err != nil {
+		return err
+	}
+	d.note("URL %s?access_token=<%d-character JWT, not shown>", tok.BaseURL, len(tok.Token))
+	var dev *mqttClient
+	if err := d.run(ctx, func(ctx context.Context) (err error) {
+		if dev, err = dialMQTT(ctx, tok.URL, "demodevice"); err != nil {
+			return err
+		}
+		return dev.subscribe(ctx, demoGroup)
+	}); err != nil {
+		if dev != nil {
+			dev.close()
+		}
+		return fmt.Errorf("device: %w", err)
+	}
+	defer dev.close()
+	d.note("device connected (MQTT 5.0, user \"device\") and subscribed to %q at QoS 1", demoGroup)
+	payload := mustJSON(data)
+	var wants []listenerWant
+	for _, l := range members {
+		wants = append(wants, want(l, groupMsg(demoGroup, "", wire.DataTypeJSON, payload)))
+	}
+	if err := d.send(ctx, func(ctx context.Context) error { return d.c.SendToGroup(ctx, demoGroup, webpubsub.JSON(data), nil) }, wants...); err != nil {
+		return err
+	}
+	var pub *mqtt.Publish
+	if err := d.run(ctx, func(ctx context.Context) (err error) { pub, err = dev.receive(ctx); return err }); err != nil {
+		return fmt.Errorf("device: expected a PUBLISH on %q within %s: %w", demoGroup, d.timeout, err)
+	}
+	got := fmt.Sprintf("PUBLISH %q QoS %d, content type %q: %s", pub.Topic, pub.QoS, pub.Props.ContentType, pub.Payload)
+	if pub.Topic != demoGroup || pub.QoS != 1 || !pub.Props.HasContentType || pub.Props.ContentType != wire.ContentTypeJSON || string(pub.Payload) != payload {
+		return fmt.Errorf("device received %s; want PUBLISH %q QoS 1, content type %q: %s", got, demoGroup, wire.ContentTypeJSON, payload)
+	}
+	d.note("%-5s <- %s", "device", got)
+	return nil
+}
+
 func mustJSON(v any) string {
-	b, _ := json.Marshal(v) // only called with maps of strings, which always encode
+	b, _ := json.Marshal(v) // only called with maps of strings and numbers, which always encode
 	return string(b)
 }

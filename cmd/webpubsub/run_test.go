@@ -266,7 +266,8 @@ func TestDemo(t *testing.T) {
 				`bob   <- from group "demo" (user "alice"), text: "alice says hi"`,
 				`carol <- from group "demo", text: "hello, carol"`,
 				`carol <- system disconnected: "demo finished"`,
-				"All 12 steps passed in ",
+				`device <- PUBLISH "demo" QoS 1, content type "application/json": {"celsius":21.5,"sensor":"t1"}`,
+				"All 13 steps passed in ",
 			} {
 				if !strings.Contains(r.stdout, want) {
 					t.Errorf("output lacks %q", want)
