@@ -79,7 +79,7 @@ func TestMQTTJSWithWebPubSubClient(t *testing.T) {
 	fromWeb := func(version int, ct func(string) string) []crossEvent {
 		return []crossEvent{
 			{Ev: "mqtt", Version: version, Topic: "g", QoS: 1, ContentType: ct("application/json"), Data: b64("eyJhIjoxfQ==")}, // {"a":1}
-			{Ev: "mqtt", Version: version, Topic: "g", QoS: 1, ContentType: ct("text/plain"), Data: b64("aGk=")},              // hi
+			{Ev: "mqtt", Version: version, Topic: "g", QoS: 1, ContentType: ct("text/plain"), Data: b64("aGk=")},               // hi
 			{Ev: "mqtt", Version: version, Topic: "g", QoS: 1, ContentType: ct("application/octet-stream"), Data: b64("AQID")}, // 1 2 3
 		}
 	}
