@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -118,7 +119,7 @@ func (e *Emulator) serveMQTT(w http.ResponseWriter, r *http.Request) {
 			e.mqttRefuse(ctx, ws, mqtt.Version311, &mqttRefusal{code311: mqtt.ConnRefusedVersion, reason: me.Msg})
 			return
 		}
-		e.opts.logger.Info("MQTT client sent no valid CONNECT", "hub", hub, "error", err.Error())
+		e.opts.logger.Info("MQTT client sent no valid CONNECT", "hub", hub, "error", redactJWTs(err.Error()))
 		_ = ws.Close(websocket.StatusProtocolError, "the first MQTT packet must be a valid CONNECT")
 		return
 	}
@@ -262,12 +263,26 @@ func mqttConnackProps(cp *mqtt.Connect, assigned bool) mqtt.Properties {
 	return p
 }
 
+// jwtShape matches compact JWS strings and anything that starts like one.
+var jwtShape = regexp.MustCompile(`eyJ[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*){0,2}`)
+
+// redactJWTs removes token-shaped text from a reason that may quote what a
+// client sent (a topic, a group): a client that puts its token there must
+// not find it in the logs (linear: Go's regexp never backtracks).
+func redactJWTs(s string) string {
+	if !strings.Contains(s, "eyJ") {
+		return s
+	}
+	return jwtShape.ReplaceAllString(s, "[REDACTED]")
+}
+
 // mqttRefuse answers a CONNECT with a refusing CONNACK and closes.
 func (e *Emulator) mqttRefuse(ctx context.Context, ws *websocket.Conn, version byte, ref *mqttRefusal) {
-	e.opts.logger.Info("MQTT client refused", "code", fmt.Sprintf("0x%02X", ref.code(version)), "reason", ref.reason)
+	reason := redactJWTs(ref.reason)
+	e.opts.logger.Info("MQTT client refused", "code", fmt.Sprintf("0x%02X", ref.code(version)), "reason", reason)
 	ack := &mqtt.Connack{Code: ref.code(version)}
 	if version == mqtt.Version5 {
-		ack.Props.HasReasonString, ack.Props.ReasonString = true, ref.reason
+		ack.Props.HasReasonString, ack.Props.ReasonString = true, reason
 		ack.Props.UserProperties = userProperties(ref.props)
 	} else {
 		version = mqtt.Version311

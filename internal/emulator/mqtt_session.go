@@ -34,6 +34,7 @@ type mqttSession struct {
 	nextID     uint16
 	inflight   []*mqttOut // sent QoS 1/2 publications not yet completed, in order
 	pending    []*mqttOut // waiting for a connection or an in-flight slot, in order
+	pendingLen int        // payload bytes in pending (bounded by the buffer byte limit)
 	incoming2  map[uint16]struct{}
 	expiryTime *time.Timer
 	willTimer  *time.Timer
@@ -157,7 +158,13 @@ func (e *Emulator) mqttAttach(c *conn, cp *mqtt.Connect, groups []string) (*conn
 			return nil, false, refuse(mqtt.ConnRefusedIdentifier, mqtt.CodeClientIdentifierNotValid, "the client ID is in use by another user's connection")
 		}
 		if !cp.CleanStart {
-			old.grants.add(c.grants)
+			// The new token decides what the resumed session may do: its
+			// grants replace the old ones (never accumulate, which grew
+			// the wildcard patterns with every reconnect and kept roles a
+			// newer token no longer has). The revision moves on so that a
+			// check made against the old grants is made again.
+			c.grants.revision = old.grants.revision + 1
+			old.grants = c.grants
 			for _, g := range groups {
 				e.joinLocked(h, old, g)
 			}
@@ -305,6 +312,7 @@ func (l *mqttLink) send(pkt mqtt.Packet) {
 // DISCONNECT with the reason first (support doc: server-sent disconnect).
 func (l *mqttLink) disconnect(code byte, reason string) {
 	c := l.c
+	reason = redactJWTs(reason)
 	c.e.opts.logger.Info("MQTT connection closed by the service", "hub", c.hub, "connectionId", c.id, "code", fmt.Sprintf("0x%02X", code), "reason", reason)
 	c.mu.Lock()
 	defer c.mu.Unlock()
@@ -442,7 +450,7 @@ func (l *mqttLink) publish(pub *mqtt.Publish) bool {
 	allowed := e.permitted(c, wire.RoleSendToGroup, pub.Topic)
 	if !allowed {
 		// Connect doc: publishing needs webpubsub.sendToGroup[.<group>].
-		msg := fmt.Sprintf("no permission to publish to topic %q: the token needs role %s or %s.%s", pub.Topic, wire.RoleSendToGroup, wire.RoleSendToGroup, pub.Topic)
+		msg := redactJWTs(fmt.Sprintf("no permission to publish to topic %q: the token needs role %s or %s.%s", pub.Topic, wire.RoleSendToGroup, wire.RoleSendToGroup, pub.Topic))
 		if l.v5() && pub.QoS > 0 {
 			kind := mqtt.TypePuback
 			if pub.QoS == 2 {
@@ -627,6 +635,13 @@ func (l *mqttLink) join(group string, opts mqttSub) byte {
 	if c.ended {
 		return mqttSubRefused(l.v5())
 	}
+	if _, in := c.groups[group]; !in && len(c.groups) >= maxClientGroups {
+		// The same bound as a Web PubSub client's own joins.
+		if l.v5() {
+			return mqtt.CodeQuotaExceeded
+		}
+		return mqtt.SubackFailure311
+	}
 	e.joinLocked(e.hubLocked(c.hub), c, group)
 	c.mu.Lock()
 	c.mq.subs[group] = opts
@@ -639,11 +654,21 @@ func (l *mqttLink) join(group string, opts mqttSub) byte {
 func (l *mqttLink) unsubscribe(u *mqtt.Unsubscribe) {
 	c, e := l.c, l.c.e
 	codes := make([]byte, len(u.Filters))
+	// A filter that cannot be a group name cannot be subscribed to: it is
+	// answered without looking at it under the engine's lock.
+	valid := make([]bool, len(u.Filters))
+	for i, f := range u.Filters {
+		valid[i] = f == wire.TopicServerMessages || validateGroup(f) == nil
+		codes[i] = mqtt.CodeNoSubscriptionExisted
+	}
 	e.mu.Lock()
 	h := e.hubLocked(c.hub)
 	for i, f := range u.Filters {
-		if _, ok := c.groups[f]; !ok {
-			codes[i] = mqtt.CodeNoSubscriptionExisted
+		if !valid[i] {
+			continue
+		}
+		if _, ok := c.groups[f]; ok {
+			codes[i] = mqtt.CodeSuccess
 		}
 		if !c.ended {
 			e.leaveLocked(h, c, f)
@@ -651,7 +676,7 @@ func (l *mqttLink) unsubscribe(u *mqtt.Unsubscribe) {
 	}
 	c.mu.Lock()
 	for i, f := range u.Filters {
-		if _, ok := c.mq.subs[f]; ok {
+		if _, ok := c.mq.subs[f]; ok && valid[i] {
 			codes[i] = mqtt.CodeSuccess
 			delete(c.mq.subs, f)
 		}
@@ -696,12 +721,15 @@ func (s *mqttSession) deliverLocked(c *conn, d *delivery) {
 		s.sendLocked(c, o, false)
 		return
 	}
-	if len(s.pending) >= c.e.opts.bufferMessages {
+	// The waiting publications are bounded like a reliable client's
+	// unacknowledged messages: by count and by payload bytes.
+	if len(s.pending) >= c.e.opts.bufferMessages || s.pendingLen+len(o.pub.Payload) > c.e.opts.bufferBytes {
 		s.discCode = mqtt.CodeQuotaExceeded
-		c.failLocked(wire.ClosePolicyViolation, fmt.Sprintf("more than %d messages wait for the MQTT client; the session ends", c.e.opts.bufferMessages))
+		c.failLocked(wire.ClosePolicyViolation, fmt.Sprintf("more than %d messages or %d bytes wait for the MQTT client; the session ends", c.e.opts.bufferMessages, c.e.opts.bufferBytes))
 		return
 	}
 	s.pending = append(s.pending, o)
+	s.pendingLen += len(o.pub.Payload)
 }
 
 // sendLocked writes a publication; a QoS 1 or 2 one gets a packet
@@ -754,6 +782,7 @@ func (s *mqttSession) pumpLocked(c *conn) {
 		}
 		s.pending[0] = nil
 		s.pending = s.pending[1:]
+		s.pendingLen -= len(o.pub.Payload)
 		s.sendLocked(c, o, false)
 	}
 }
@@ -787,7 +816,7 @@ func (s *mqttSession) closingLocked(c *conn, code websocket.StatusCode, reason s
 		}
 		s.queueDisconnectLocked(p, dc, reason)
 	}
-	s.pending, s.inflight = nil, nil
+	s.pending, s.inflight, s.pendingLen = nil, nil, 0
 	s.publishWillLocked(c)
 }
 
@@ -804,7 +833,7 @@ func (s *mqttSession) publishWillLocked(c *conn) {
 		e := c.e
 		allowed := e.permitted(c, wire.RoleSendToGroup, w.Topic)
 		if !allowed {
-			e.opts.logger.Info("MQTT will not published: no permission to publish to its topic", "connectionId", c.id, "topic", w.Topic)
+			e.opts.logger.Info("MQTT will not published: no permission to publish to its topic", "connectionId", c.id, "topic", redactJWTs(w.Topic))
 			return
 		}
 		e.send(c.hub, scopeGroup, w.Topic, target{}, mqttDelivery(c, w.Topic, w.QoS, w.Payload, &w.Props, v5), "")

@@ -2,7 +2,6 @@ package emulator
 
 import (
 	"fmt"
-	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -156,24 +155,6 @@ func (e *Emulator) lockIfPermitted(c *conn, kind, group string) bool {
 			return true
 		}
 		e.mu.Unlock()
-	}
-}
-
-// add gives g every grant of o as well (an MQTT session resumed by a new
-// connection keeps what the old one was granted). patterns is replaced,
-// never modified in place.
-func (g *grants) add(o grants) {
-	if g.every == nil {
-		g.every, g.groups = map[string]struct{}{}, map[permission]struct{}{}
-	}
-	for k := range o.every {
-		g.every[k] = struct{}{}
-	}
-	for p := range o.groups {
-		g.groups[p] = struct{}{}
-	}
-	if len(o.patterns) > 0 {
-		g.patterns = append(slices.Clip(g.patterns), o.patterns...)
 	}
 }
 
