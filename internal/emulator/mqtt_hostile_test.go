@@ -354,3 +354,92 @@ func TestMQTTTokensNeverShown(t *testing.T) {
 		}
 	}
 }
+
+// Publications sent at QoS 1 but never acknowledged count against the
+// same byte bound as waiting ones: a client that never acknowledges gets
+// DISCONNECT 0x97 once they exceed it, instead of pinning 256 in-flight
+// messages of up to 1 MiB each.
+func TestMQTTUnacknowledgedIsBounded(t *testing.T) {
+	const kib = 1 << 10
+	for _, tt := range []struct {
+		name     string
+		messages int
+		wantEnd  bool
+	}{
+		{"at the limit", 4, false},
+		{"over the limit", 5, true},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			s := newTestServer(t, WithBufferLimits(1000, 64*kib))
+			tok := s.mqttToken("h", clientOpts{user: "u", roles: pubSubRoles}, nil)
+			sub, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{Version: mqtt.Version5, ClientID: "noack", CleanStart: true})
+			sub.mustSubscribe("t", 1)
+			pub, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{ClientID: "pub", CleanStart: true})
+			for i := range tt.messages {
+				pub.send(&mqtt.Publish{QoS: 1, PacketID: uint16(i + 1), Topic: "t", Payload: bytes.Repeat([]byte{'x'}, 16*kib)})
+				pub.expectAck(mqtt.TypePuback, uint16(i+1), 0)
+			}
+			if !tt.wantEnd {
+				for range tt.messages {
+					sub.nextPublish()
+				}
+				sub.expectNothing(100 * time.Millisecond)
+				if s.e.lookup("h", "noack") == nil {
+					t.Fatal("the session within its limit ended")
+				}
+				return
+			}
+			got := sub.closed()
+			d, ok := got[len(got)-1].(*mqtt.Disconnect)
+			if !ok || d.Code != mqtt.CodeQuotaExceeded {
+				t.Errorf("last packet %+v, want DISCONNECT 0x97", got[len(got)-1])
+			}
+		})
+	}
+}
+
+// A client that never reads its socket is closed once its send queue is
+// full, and neither the publisher nor another subscriber is held up.
+func TestMQTTClientThatNeverReads(t *testing.T) {
+	s := newTestServer(t, WithSendQueueLimits(1000, 1<<20))
+	tok := s.mqttToken("h", clientOpts{user: "u", roles: pubSubRoles}, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ws, _, err := websocket.Dial(ctx, s.mqttURL("h", tok), &websocket.DialOptions{Subprotocols: []string{wire.SubprotocolMQTT}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = ws.CloseNow() }()
+	for _, p := range []mqtt.Packet{
+		&mqtt.Connect{Version: mqtt.Version311, ClientID: "deaf", KeepAlive: 60, CleanStart: true},
+		&mqtt.Subscribe{PacketID: 1, Subscriptions: []mqtt.Subscription{{Filter: "t"}}},
+	} {
+		b, err := mqtt.Encode(p, mqtt.Version311)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := ws.Write(ctx, websocket.MessageBinary, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, "the deaf client to subscribe", func() bool {
+		c := s.e.lookup("h", "deaf")
+		if c == nil {
+			return false
+		}
+		s.e.mu.RLock()
+		defer s.e.mu.RUnlock()
+		_, in := c.groups["t"]
+		return in
+	})
+	reader, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{ClientID: "reader", CleanStart: true})
+	reader.mustSubscribe("t", 0)
+	pub, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{ClientID: "pub", CleanStart: true})
+	const n = 512 // 8 MiB: the 1 MiB queue plus what the sockets' buffers take
+	for i := range n {
+		pub.send(&mqtt.Publish{QoS: 1, PacketID: uint16(i + 1), Topic: "t", Payload: bytes.Repeat([]byte{'x'}, 16<<10)})
+		pub.expectAck(mqtt.TypePuback, uint16(i+1), 0)
+		reader.nextPublish()
+	}
+	eventually(t, "the deaf client to be closed", func() bool { return s.e.lookup("h", "deaf") == nil })
+}

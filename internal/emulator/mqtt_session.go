@@ -21,23 +21,24 @@ import (
 // groups (subscriptions) and the state below while no WebSocket carries it,
 // for the session expiry. Every field is guarded by conn.mu.
 type mqttSession struct {
-	version    byte
-	keepAlive  time.Duration // 0: no keep-alive timeout
-	recvMax    int           // our in-flight limit towards the client
-	maxPacket  int           // the client's Maximum Packet Size; 0: none
-	expiry     time.Duration // how long the session outlives its connection
-	will       *mqtt.Will    // nil once published or discarded
-	willDelay  time.Duration
-	normalEnd  bool // the client sent DISCONNECT without "with will"
-	discCode   byte // reason of a server DISCONNECT about to be sent; 0: from the close code
-	subs       map[string]mqttSub
-	nextID     uint16
-	inflight   []*mqttOut // sent QoS 1/2 publications not yet completed, in order
-	pending    []*mqttOut // waiting for a connection or an in-flight slot, in order
-	pendingLen int        // payload bytes in pending (bounded by the buffer byte limit)
-	incoming2  map[uint16]struct{}
-	expiryTime *time.Timer
-	willTimer  *time.Timer
+	version     byte
+	keepAlive   time.Duration // 0: no keep-alive timeout
+	recvMax     int           // our in-flight limit towards the client
+	maxPacket   int           // the client's Maximum Packet Size; 0: none
+	expiry      time.Duration // how long the session outlives its connection
+	will        *mqtt.Will    // nil once published or discarded
+	willDelay   time.Duration
+	normalEnd   bool // the client sent DISCONNECT without "with will"
+	discCode    byte // reason of a server DISCONNECT about to be sent; 0: from the close code
+	subs        map[string]mqttSub
+	nextID      uint16
+	inflight    []*mqttOut // sent QoS 1/2 publications not yet completed, in order
+	pending     []*mqttOut // waiting for a connection or an in-flight slot, in order
+	pendingLen  int        // payload bytes in pending
+	inflightLen int        // payload bytes in inflight
+	incoming2   map[uint16]struct{}
+	expiryTime  *time.Timer
+	willTimer   *time.Timer
 
 	// Upstream events ("MQTT CloudEvents" page).
 	sessionID   string
@@ -559,6 +560,7 @@ func (s *mqttSession) inflightIndex(id uint16) int {
 }
 
 func (s *mqttSession) complete(i int) {
+	s.inflightLen -= len(s.inflight[i].pub.Payload)
 	s.inflight = append(s.inflight[:i], s.inflight[i+1:]...)
 }
 
@@ -717,15 +719,18 @@ func (s *mqttSession) deliverLocked(c *conn, d *delivery) {
 		}
 	}
 	o := &mqttOut{pub: mqtt.Publish{QoS: qos, Topic: topic, Payload: d.payload.Data, Props: props}, expires: d.expires}
-	if len(s.pending) == 0 && c.phys != nil && (qos == 0 || len(s.inflight) < s.recvMax) {
-		s.sendLocked(c, o, false)
-		return
-	}
-	// The waiting publications are bounded like a reliable client's
-	// unacknowledged messages: by count and by payload bytes.
-	if len(s.pending) >= c.e.opts.bufferMessages || s.pendingLen+len(o.pub.Payload) > c.e.opts.bufferBytes {
+	direct := len(s.pending) == 0 && c.phys != nil && (qos == 0 || len(s.inflight) < s.recvMax)
+	// What the session holds (waiting, and sent at QoS 1 or 2 but not
+	// acknowledged) is bounded like a reliable client's unacknowledged
+	// messages: by count and by payload bytes. Past either the session ends.
+	held := s.pendingLen + s.inflightLen + len(o.pub.Payload)
+	if (!direct || qos > 0) && (held > c.e.opts.bufferBytes || (!direct && len(s.pending) >= c.e.opts.bufferMessages)) {
 		s.discCode = mqtt.CodeQuotaExceeded
 		c.failLocked(wire.ClosePolicyViolation, fmt.Sprintf("more than %d messages or %d bytes wait for the MQTT client; the session ends", c.e.opts.bufferMessages, c.e.opts.bufferBytes))
+		return
+	}
+	if direct {
+		s.sendLocked(c, o, false)
 		return
 	}
 	s.pending = append(s.pending, o)
@@ -747,6 +752,7 @@ func (s *mqttSession) sendLocked(c *conn, o *mqttOut, dup bool) {
 	if pub.QoS > 0 && o.id == 0 {
 		o.id = s.allocID()
 		s.inflight = append(s.inflight, o)
+		s.inflightLen += len(o.pub.Payload)
 	}
 	pub.PacketID, pub.Dup = o.id, dup
 	b, err := mqtt.Encode(&pub, s.version)
@@ -816,7 +822,7 @@ func (s *mqttSession) closingLocked(c *conn, code websocket.StatusCode, reason s
 		}
 		s.queueDisconnectLocked(p, dc, reason)
 	}
-	s.pending, s.inflight, s.pendingLen = nil, nil, 0
+	s.pending, s.inflight, s.pendingLen, s.inflightLen = nil, nil, 0, 0
 	s.publishWillLocked(c)
 }
 
