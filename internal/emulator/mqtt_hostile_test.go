@@ -45,8 +45,9 @@ func TestMQTTOfflineSessionIsBounded(t *testing.T) {
 		messages, size   int
 		wantSessionAlive bool
 	}{
-		{"bytes at the limit", 1000, 64 * kib, 4, 16 * kib, true},
-		{"bytes over the limit", 1000, 64 * kib, 5, 16 * kib, false},
+		// 16 KiB each with the topic "t".
+		{"bytes at the limit", 1000, 64 * kib, 4, 16*kib - 1, true},
+		{"bytes over the limit", 1000, 64 * kib, 5, 16*kib - 1, false},
 		{"count at the limit", 3, 64 * kib, 3, 1, true},
 		{"count over the limit", 3, 64 * kib, 4, 1, false},
 	} {
@@ -376,7 +377,7 @@ func TestMQTTUnacknowledgedIsBounded(t *testing.T) {
 			sub.mustSubscribe("t", 1)
 			pub, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{ClientID: "pub", CleanStart: true})
 			for i := range tt.messages {
-				pub.send(&mqtt.Publish{QoS: 1, PacketID: uint16(i + 1), Topic: "t", Payload: bytes.Repeat([]byte{'x'}, 16*kib)})
+				pub.send(&mqtt.Publish{QoS: 1, PacketID: uint16(i + 1), Topic: "t", Payload: bytes.Repeat([]byte{'x'}, 16*kib-1)})
 				pub.expectAck(mqtt.TypePuback, uint16(i+1), 0)
 			}
 			if !tt.wantEnd {
@@ -442,4 +443,99 @@ func TestMQTTClientThatNeverReads(t *testing.T) {
 		reader.nextPublish()
 	}
 	eventually(t, "the deaf client to be closed", func() bool { return s.e.lookup("h", "deaf") == nil })
+}
+
+// QoS 2 publications awaiting PUBREL are bounded by the Receive Maximum
+// of 100 announced in CONNACK; a PUBREL frees a slot.
+func TestMQTTAwaitingPubrelIsBounded(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.mqttToken("h", clientOpts{user: "u", roles: pubSubRoles}, nil)
+	c, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{Version: mqtt.Version5, ClientID: "q2", CleanStart: true})
+	for i := range mqttReceiveMaximum {
+		c.send(&mqtt.Publish{QoS: 2, PacketID: uint16(i + 1), Topic: "t", Payload: []byte("x")})
+		c.expectAck(mqtt.TypePubrec, uint16(i+1), 0)
+	}
+	c.send(&mqtt.Ack{Kind: mqtt.TypePubrel, PacketID: 1})
+	c.expectAck(mqtt.TypePubcomp, 1, 0)
+	c.send(&mqtt.Publish{QoS: 2, PacketID: 1000, Topic: "t", Payload: []byte("x")})
+	c.expectAck(mqtt.TypePubrec, 1000, 0)
+	c.send(&mqtt.Publish{QoS: 2, PacketID: 1001, Topic: "t", Payload: []byte("x")})
+	got := c.closed()
+	if len(got) != 1 || got[0].(*mqtt.Disconnect).Code != mqtt.CodeReceiveMaximumExceeded {
+		t.Errorf("the 101st QoS 2 publication awaiting PUBREL: got %+v, want DISCONNECT 0x93", got)
+	}
+}
+
+// At most mqttMaxInflight publications are in flight to a client, each
+// with its own packet identifier; the rest wait until acknowledgements
+// free identifiers, so identifiers never run out or repeat in flight.
+func TestMQTTPacketIdentifiersInFlight(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.mqttToken("h", clientOpts{user: "u", roles: pubSubRoles}, nil)
+	sub, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{Version: mqtt.Version5, ClientID: "ids", CleanStart: true, Props: mqtt.Properties{ReceiveMaximum: u16p(65535)}})
+	sub.mustSubscribe("t", 1)
+	pub, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{ClientID: "pub", CleanStart: true})
+	const n = mqttMaxInflight + 44
+	for i := range n {
+		pub.send(&mqtt.Publish{QoS: 1, PacketID: uint16(i%60000 + 1), Topic: "t", Payload: []byte("x")})
+		pub.expectAck(mqtt.TypePuback, uint16(i%60000+1), 0)
+	}
+	seen := map[uint16]bool{}
+	for range mqttMaxInflight {
+		p := sub.nextPublish()
+		if p.PacketID == 0 || seen[p.PacketID] {
+			t.Fatalf("packet identifier %d repeated or zero while in flight", p.PacketID)
+		}
+		seen[p.PacketID] = true
+	}
+	sub.expectNothing(100 * time.Millisecond)
+	for id := range seen {
+		sub.send(&mqtt.Ack{Kind: mqtt.TypePuback, PacketID: id})
+	}
+	for range n - mqttMaxInflight {
+		sub.nextPublish()
+	}
+}
+
+// The byte bound counts what a publication holds, not its payload alone:
+// user properties (with their in-memory overhead) and other forwarded
+// properties count too.
+func TestMQTTUserPropertiesCountAgainstTheBound(t *testing.T) {
+	const kib = 1 << 10
+	props := mqtt.Properties{}
+	for range 480 { // 480 x (2 + userPropertyOverhead) = 16,320 bytes
+		props.UserProperties = append(props.UserProperties, mqtt.UserProperty{Key: "k", Value: "v"})
+	}
+	for _, tt := range []struct {
+		messages int
+		wantKept bool
+	}{{3, true}, {5, false}} {
+		t.Run(fmt.Sprint(tt.messages), func(t *testing.T) {
+			s := newTestServer(t, WithBufferLimits(1000, 64*kib))
+			tok := s.mqttToken("h", clientOpts{user: "u", roles: pubSubRoles}, nil)
+			cp := mqtt.Connect{Version: mqtt.Version5, ClientID: "off", Props: mqtt.Properties{SessionExpiry: u32p(30)}}
+			sub, _ := s.connectMQTT(s.mqttURL("h", tok), &cp)
+			sub.mustSubscribe("t", 1)
+			sub.drop()
+			waitOffline(t, s, "h", "off")
+			pub, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{Version: mqtt.Version5, ClientID: "pub", CleanStart: true})
+			for i := range tt.messages {
+				pub.send(&mqtt.Publish{QoS: 1, PacketID: uint16(i + 1), Topic: "t", Payload: []byte("x"), Props: props})
+				pub.expectAck(mqtt.TypePuback, uint16(i+1), 0)
+			}
+			if !tt.wantKept {
+				eventually(t, "the session to end", func() bool { return s.e.lookup("h", "off") == nil })
+				return
+			}
+			again, ack := s.connectMQTT(s.mqttURL("h", tok), &cp)
+			if !ack.SessionPresent {
+				t.Fatal("the session within its limits was not kept")
+			}
+			for range tt.messages {
+				if p := again.nextPublish(); len(p.Props.UserProperties) != len(props.UserProperties) {
+					t.Fatalf("resent with %d user properties, want %d", len(p.Props.UserProperties), len(props.UserProperties))
+				}
+			}
+		})
+	}
 }

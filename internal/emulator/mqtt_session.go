@@ -34,8 +34,8 @@ type mqttSession struct {
 	nextID      uint16
 	inflight    []*mqttOut // sent QoS 1/2 publications not yet completed, in order
 	pending     []*mqttOut // waiting for a connection or an in-flight slot, in order
-	pendingLen  int        // payload bytes in pending
-	inflightLen int        // payload bytes in inflight
+	pendingLen  int        // mqttOut.size of pending
+	inflightLen int        // mqttOut.size of inflight
 	incoming2   map[uint16]struct{}
 	expiryTime  *time.Timer
 	willTimer   *time.Timer
@@ -64,6 +64,7 @@ type mqttOut struct {
 	id       uint16
 	released bool
 	expires  time.Time
+	size     int // what the session's byte bound counts for it (mqttSize)
 }
 
 // mqttOrigin is what a delivery keeps of the MQTT PUBLISH it came from.
@@ -71,6 +72,24 @@ type mqttOrigin struct {
 	qos      byte
 	props    mqtt.Properties // content type, payload format, response topic, correlation data, user properties
 	fromConn string
+	size     int // mqttSize of the publication, computed once for all receivers
+}
+
+// userPropertyOverhead is what one user property costs in memory beyond
+// its text (two string headers), so that a packet of many empty ones is
+// counted for what it holds, not for its few bytes on the wire.
+const userPropertyOverhead = 32
+
+// mqttSize is what a publication counts against a session's byte bound:
+// payload, topic and every property that is forwarded, user properties
+// with their overhead. Counting the payload alone let 1,000 waiting
+// publications of 1 MiB of user properties each hold gigabytes.
+func mqttSize(topic string, payload []byte, p *mqtt.Properties) int {
+	n := len(topic) + len(payload) + len(p.ContentType) + len(p.ResponseTopic) + len(p.CorrelationData)
+	for _, up := range p.UserProperties {
+		n += len(up.Key) + len(up.Value) + userPropertyOverhead
+	}
+	return n
 }
 
 func newMQTTSession(cp *mqtt.Connect) *mqttSession {
@@ -509,6 +528,7 @@ func mqttDelivery(c *conn, topic string, qos byte, payload []byte, props *mqtt.P
 			CorrelationData: props.CorrelationData, UserProperties: props.UserProperties,
 		}
 	}
+	o.size = mqttSize(topic, payload, &o.props)
 	d := &delivery{from: wire.FromGroup, group: topic, fromUserID: c.userID, hasFrom: c.hasUser,
 		payload: Payload{DataType: dt, Data: payload}, mqtt: o}
 	if v5 && props.MessageExpiry != nil { // 5.0 message expiry (support doc)
@@ -560,7 +580,7 @@ func (s *mqttSession) inflightIndex(id uint16) int {
 }
 
 func (s *mqttSession) complete(i int) {
-	s.inflightLen -= len(s.inflight[i].pub.Payload)
+	s.inflightLen -= s.inflight[i].size
 	s.inflight = append(s.inflight[:i], s.inflight[i+1:]...)
 }
 
@@ -718,12 +738,15 @@ func (s *mqttSession) deliverLocked(c *conn, d *delivery) {
 			props.SubscriptionIDs = []int{sub.subID}
 		}
 	}
-	o := &mqttOut{pub: mqtt.Publish{QoS: qos, Topic: topic, Payload: d.payload.Data, Props: props}, expires: d.expires}
+	o := &mqttOut{pub: mqtt.Publish{QoS: qos, Topic: topic, Payload: d.payload.Data, Props: props}, expires: d.expires, size: len(topic) + len(d.payload.Data)}
+	if d.mqtt != nil {
+		o.size = d.mqtt.size
+	}
 	direct := len(s.pending) == 0 && c.phys != nil && (qos == 0 || len(s.inflight) < s.recvMax)
 	// What the session holds (waiting, and sent at QoS 1 or 2 but not
 	// acknowledged) is bounded like a reliable client's unacknowledged
 	// messages: by count and by payload bytes. Past either the session ends.
-	held := s.pendingLen + s.inflightLen + len(o.pub.Payload)
+	held := s.pendingLen + s.inflightLen + o.size
 	if (!direct || qos > 0) && (held > c.e.opts.bufferBytes || (!direct && len(s.pending) >= c.e.opts.bufferMessages)) {
 		s.discCode = mqtt.CodeQuotaExceeded
 		c.failLocked(wire.ClosePolicyViolation, fmt.Sprintf("more than %d messages or %d bytes wait for the MQTT client; the session ends", c.e.opts.bufferMessages, c.e.opts.bufferBytes))
@@ -734,7 +757,7 @@ func (s *mqttSession) deliverLocked(c *conn, d *delivery) {
 		return
 	}
 	s.pending = append(s.pending, o)
-	s.pendingLen += len(o.pub.Payload)
+	s.pendingLen += o.size
 }
 
 // sendLocked writes a publication; a QoS 1 or 2 one gets a packet
@@ -752,7 +775,7 @@ func (s *mqttSession) sendLocked(c *conn, o *mqttOut, dup bool) {
 	if pub.QoS > 0 && o.id == 0 {
 		o.id = s.allocID()
 		s.inflight = append(s.inflight, o)
-		s.inflightLen += len(o.pub.Payload)
+		s.inflightLen += o.size
 	}
 	pub.PacketID, pub.Dup = o.id, dup
 	b, err := mqtt.Encode(&pub, s.version)
@@ -788,7 +811,7 @@ func (s *mqttSession) pumpLocked(c *conn) {
 		}
 		s.pending[0] = nil
 		s.pending = s.pending[1:]
-		s.pendingLen -= len(o.pub.Payload)
+		s.pendingLen -= o.size
 		s.sendLocked(c, o, false)
 	}
 }
