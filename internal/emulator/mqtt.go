@@ -144,6 +144,7 @@ func (e *Emulator) serveMQTT(w http.ResponseWriter, r *http.Request) {
 	}
 	c.mq = newMQTTSession(cp)
 	groups, status, msg := e.runConnect(r, c, claims, []string{wire.SubprotocolMQTT})
+	c.mq.connectInfo = nil // only the connect event needs it
 	if status != 0 {
 		ref := c.mq.refusal // the handler's own MQTT code ("MQTT CloudEvents" page)
 		if ref == nil {

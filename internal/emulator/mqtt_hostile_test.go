@@ -539,3 +539,59 @@ func TestMQTTUserPropertiesCountAgainstTheBound(t *testing.T) {
 		})
 	}
 }
+
+// DISCONNECT edges (5.0): a session expiry set at DISCONNECT when CONNECT
+// set none is a protocol error; expiry 0 at DISCONNECT ends a persistent
+// session at once; DISCONNECT with will publishes the will.
+func TestMQTTDisconnectEdges(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.mqttToken("h", clientOpts{user: "u", roles: pubSubRoles}, nil)
+	c, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{Version: mqtt.Version5, ClientID: "d1", CleanStart: true})
+	c.send(&mqtt.Disconnect{Props: mqtt.Properties{SessionExpiry: u32p(10)}})
+	got := c.closed()
+	if len(got) != 1 || got[0].(*mqtt.Disconnect).Code != mqtt.CodeProtocolError {
+		t.Errorf("expiry set at DISCONNECT: got %+v, want DISCONNECT 0x82", got)
+	}
+	eventually(t, "the session without expiry to end", func() bool { return s.e.lookup("h", "d1") == nil })
+
+	c, _ = s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{Version: mqtt.Version5, ClientID: "d2", CleanStart: true, Props: mqtt.Properties{SessionExpiry: u32p(30)}})
+	c.send(&mqtt.Disconnect{Props: mqtt.Properties{SessionExpiry: u32p(0)}})
+	c.closed()
+	eventually(t, "expiry 0 at DISCONNECT to end the session", func() bool { return s.e.lookup("h", "d2") == nil })
+
+	w, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{ClientID: "watch", CleanStart: true})
+	w.mustSubscribe("wills", 0)
+	c, _ = s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{Version: mqtt.Version5, ClientID: "d3", CleanStart: true, Will: &mqtt.Will{Topic: "wills", Payload: []byte("bye")}})
+	c.send(&mqtt.Disconnect{Code: mqtt.CodeDisconnectWithWill})
+	c.closed()
+	if p := w.nextPublish(); string(p.Payload) != "bye" {
+		t.Errorf("will %q, want bye", p.Payload)
+	}
+}
+
+// A session does not keep the CONNECT's password (often the token) or its
+// user properties after the connect event, new or resumed.
+func TestMQTTSessionDropsConnectInfo(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.mqttToken("h", clientOpts{user: "u", roles: pubSubRoles}, nil)
+	cp := mqtt.Connect{Version: mqtt.Version5, ClientID: "ci", HasUsername: true, Username: "u", HasPassword: true, Password: []byte(tok),
+		Props: mqtt.Properties{SessionExpiry: u32p(30)}}
+	for range 1000 {
+		cp.Props.UserProperties = append(cp.Props.UserProperties, mqtt.UserProperty{Key: "k", Value: "v"})
+	}
+	for i := range 2 {
+		c, ack := s.connectMQTT(s.mqttURL("h", tok), &cp)
+		if ack.Code != 0 || ack.SessionPresent != (i == 1) {
+			t.Fatalf("connect %d: CONNACK %+v", i, ack)
+		}
+		sc := s.e.lookup("h", "ci")
+		sc.mu.Lock()
+		info := sc.mq.connectInfo
+		sc.mu.Unlock()
+		if info != nil {
+			t.Errorf("connect %d: the session keeps the connect event's data (password and %d user properties)", i, len(info.UserProperties))
+		}
+		c.drop()
+		waitOffline(t, s, "h", "ci")
+	}
+}

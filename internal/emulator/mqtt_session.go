@@ -43,7 +43,7 @@ type mqttSession struct {
 	// Upstream events ("MQTT CloudEvents" page).
 	sessionID   string
 	physicalID  string                    // of the latest network connection
-	connectInfo *MQTTConnect              // the connect event's mqtt object
+	connectInfo *MQTTConnect              // the connect event's mqtt object; nil after the event
 	refusal     *mqttRefusal              // set when the connect handler refused with an MQTT code
 	ackProps    []wire.CEMQTTUserProperty // the connect handler's user properties for CONNACK (5.0)
 	lastDisc    *wire.CEMQTTDisconnectPacket
@@ -95,6 +95,19 @@ func mqttSize(topic string, payload []byte, p *mqtt.Properties) int {
 func newMQTTSession(cp *mqtt.Connect) *mqttSession {
 	s := &mqttSession{subs: map[string]mqttSub{}, incoming2: map[uint16]struct{}{}, sessionID: randomID(12)}
 	s.setConnect(cp)
+	// The connect event's view of the CONNECT; serveMQTT drops it after
+	// the event, so that a session does not keep the password (often the
+	// token) or up to 1 MiB of user properties for its life.
+	s.connectInfo = &MQTTConnect{ProtocolVersion: int(cp.Version), Password: cp.Password, PhysicalConnectionID: s.physicalID}
+	if cp.HasUsername {
+		s.connectInfo.Username = &cp.Username
+	}
+	if cp.HasPassword && cp.Password == nil {
+		s.connectInfo.Password = []byte{}
+	}
+	for _, up := range cp.Props.UserProperties {
+		s.connectInfo.UserProperties = append(s.connectInfo.UserProperties, wire.CEMQTTUserProperty{Name: up.Key, Value: up.Value})
+	}
 	return s
 }
 
@@ -127,16 +140,6 @@ func (s *mqttSession) setConnect(cp *mqtt.Connect) {
 	}
 	s.will, s.willDelay, s.normalEnd = cp.Will, 0, false
 	s.physicalID, s.lastDisc, s.byService = randomID(12), nil, false
-	s.connectInfo = &MQTTConnect{ProtocolVersion: int(cp.Version), Password: cp.Password, PhysicalConnectionID: s.physicalID}
-	if cp.HasUsername {
-		s.connectInfo.Username = &cp.Username
-	}
-	if cp.HasPassword && cp.Password == nil {
-		s.connectInfo.Password = []byte{}
-	}
-	for _, up := range cp.Props.UserProperties {
-		s.connectInfo.UserProperties = append(s.connectInfo.UserProperties, wire.CEMQTTUserProperty{Name: up.Key, Value: up.Value})
-	}
 	if cp.Will != nil && cp.Will.Props.WillDelay != nil {
 		s.willDelay = time.Duration(*cp.Will.Props.WillDelay) * time.Second
 	}
