@@ -202,6 +202,45 @@ func TestPacketTooLarge(t *testing.T) {
 	}
 }
 
+// A packet that claims the maximum size but stops after a few bytes costs
+// what arrived, not what it claimed (the body grows as bytes come).
+func TestClaimedSizeIsNotAllocatedUpFront(t *testing.T) {
+	const claimed = 1 << 20
+	for _, sent := range []int{0, 10, 5000, claimed - 1} {
+		hdr := appendVarint([]byte{0x10}, claimed)
+		in := bufio.NewReaderSize(io.MultiReader(bytes.NewReader(hdr), bytes.NewReader(make([]byte, sent))), 16)
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		_, err := ReadPacket(in, 0, claimed+8)
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, io.ErrUnexpectedEOF) {
+			t.Fatalf("sent %d: error %v, want io.ErrUnexpectedEOF", sent, err)
+		}
+		// Race mode and the reader add a little; the body is at most
+		// twice what arrived, or the first 4 KiB chunk.
+		if got, bound := after.TotalAlloc-before.TotalAlloc, uint64(4*max(sent, firstBodyChunk)+64<<10); got > bound {
+			t.Errorf("a %d-byte packet stopped after %d bytes allocated %d bytes, want at most %d", claimed, sent, got, bound)
+		}
+	}
+	// A body that arrives in small pieces is read whole.
+	want := []byte{0, 4, 'M', 'Q', 'T', 'T', 4, 2, 0, 60, 0, 1, 'c'}
+	pkt := append(appendVarint([]byte{0x10}, len(want)), want...)
+	got, err := ReadPacket(bufio.NewReaderSize(&oneByteReader{b: pkt}, 16), 0, 1024)
+	if err != nil || got.(*Connect).ClientID != "c" {
+		t.Errorf("CONNECT in 1-byte pieces: %+v, %v", got, err)
+	}
+}
+
+type oneByteReader struct{ b []byte }
+
+func (o *oneByteReader) Read(p []byte) (int, error) {
+	if len(o.b) == 0 {
+		return 0, io.EOF
+	}
+	p[0], o.b = o.b[0], o.b[1:]
+	return 1, nil
+}
+
 type countingReader struct {
 	r io.Reader
 	n int

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 )
 
 // ReadPacket reads one packet from r. version is the connection's protocol
@@ -35,11 +36,37 @@ func ReadPacket(r *bufio.Reader, version byte, maxSize int) (Packet, error) {
 	if hdr+n > maxSize {
 		return nil, &Error{Code: CodePacketTooLarge, Msg: fmt.Sprintf("a %s of %d bytes is larger than the maximum packet size of %d bytes", PacketType(h>>4), hdr+n, maxSize)}
 	}
-	body := make([]byte, n)
-	if _, err := io.ReadFull(r, body); err != nil {
+	body, err := readBody(r, n)
+	if err != nil {
 		return nil, unexpectedEOF(err)
 	}
 	return Decode(h, body, version)
+}
+
+// firstBodyChunk is how much of a body is allocated before any of it has
+// arrived.
+const firstBodyChunk = 4 << 10
+
+// readBody reads n bytes, growing the buffer (by doubling, capped at n) as
+// they arrive: a peer that claims a large packet and sends a few bytes
+// makes us hold what it sent, not what it claimed (before CONNECT, when it
+// has not yet been authenticated, too). The copies add at most n bytes.
+func readBody(r io.Reader, n int) ([]byte, error) {
+	body := make([]byte, 0, min(n, firstBodyChunk))
+	for len(body) < n {
+		if len(body) == cap(body) {
+			body = slices.Grow(body, min(cap(body), n-len(body)))
+		}
+		m, err := r.Read(body[len(body):min(cap(body), n)])
+		body = body[:len(body)+m]
+		if err != nil && len(body) < n {
+			if errors.Is(err, io.EOF) {
+				return nil, io.ErrUnexpectedEOF
+			}
+			return nil, err
+		}
+	}
+	return body, nil
 }
 
 func unexpectedEOF(err error) error {
