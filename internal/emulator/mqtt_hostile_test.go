@@ -318,7 +318,9 @@ func TestMQTTTokensNeverShown(t *testing.T) {
 	expired := s.mqttToken("h", clientOpts{user: "u"}, map[string]any{"exp": time.Now().Add(-time.Hour).Unix()})
 	otherKey := signToken(t, "another-key-another-key-another-key-0123", map[string]any{"aud": s.srv.URL + wire.ClientPathMQTT + "h"})
 	joinOnly := s.mqttToken("h", clientOpts{user: "u", roles: []string{wire.RoleJoinLeaveGroup}}, nil)
-	secrets := []string{good, joinOnly, expired, otherKey}
+	malformed := good[:strings.LastIndex(good, ".")] // two segments
+	garbled := strings.Replace(good, ".", ".%%", 1)
+	secrets := []string{good, joinOnly, expired, otherKey, malformed, garbled}
 	var reasons []string
 	for _, v := range mqttVersions {
 		for _, tok := range secrets {
@@ -593,5 +595,44 @@ func TestMQTTSessionDropsConnectInfo(t *testing.T) {
 		}
 		c.drop()
 		waitOffline(t, s, "h", "ci")
+	}
+}
+
+// UNSUBSCRIBE of more filters than one batch under the engine's lock:
+// subscribed, unknown and invalid filters get their own codes.
+func TestMQTTUnsubscribeManyFilters(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.mqttToken("h", clientOpts{user: "u", roles: pubSubRoles}, nil)
+	c, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{Version: mqtt.Version5, ClientID: "unsub", CleanStart: true})
+	const n = 3*mqttLockBatch + 7
+	var subs []mqtt.Subscription
+	var filters []string
+	var want []byte
+	for i := range n {
+		f := fmt.Sprintf("g%d", i)
+		switch i % 3 {
+		case 0:
+			subs = append(subs, mqtt.Subscription{Filter: f})
+			want = append(want, mqtt.CodeSuccess)
+		case 1:
+			want = append(want, mqtt.CodeNoSubscriptionExisted)
+		case 2:
+			f = strings.Repeat("x", 1025) // not a group name
+			want = append(want, mqtt.CodeNoSubscriptionExisted)
+		}
+		filters = append(filters, f)
+	}
+	c.subscribe(1, mqtt.Properties{}, subs...)
+	c.send(&mqtt.Unsubscribe{PacketID: 2, Filters: filters})
+	ack, ok := c.next().(*mqtt.Unsuback)
+	if !ok || !bytes.Equal(ack.Codes, want) {
+		t.Fatalf("UNSUBACK codes differ from the %d expected", len(want))
+	}
+	sc := s.e.lookup("h", "unsub")
+	s.e.mu.RLock()
+	left := len(sc.groups)
+	s.e.mu.RUnlock()
+	if left != 0 {
+		t.Errorf("%d groups left after unsubscribing from all", left)
 	}
 }

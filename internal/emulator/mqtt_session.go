@@ -674,6 +674,10 @@ func (l *mqttLink) join(group string, opts mqttSub) byte {
 	return opts.qos // the requested QoS is granted
 }
 
+// mqttLockBatch is how many topic filters of one packet are handled per
+// hold of the engine's lock.
+const mqttLockBatch = 256
+
 // unsubscribe leaves groups. It needs no role: leaving only reduces what
 // the client receives.
 func (l *mqttLink) unsubscribe(u *mqtt.Unsubscribe) {
@@ -686,28 +690,32 @@ func (l *mqttLink) unsubscribe(u *mqtt.Unsubscribe) {
 		valid[i] = f == wire.TopicServerMessages || validateGroup(f) == nil
 		codes[i] = mqtt.CodeNoSubscriptionExisted
 	}
-	e.mu.Lock()
-	h := e.hubLocked(c.hub)
-	for i, f := range u.Filters {
-		if !valid[i] {
-			continue
+	// The engine's lock is taken per batch of filters, so that one
+	// UNSUBSCRIBE of a megabyte of filters does not hold it throughout.
+	for lo := 0; lo < len(u.Filters); lo += mqttLockBatch {
+		batch := u.Filters[lo:min(lo+mqttLockBatch, len(u.Filters))]
+		e.mu.Lock()
+		h := e.hubLocked(c.hub)
+		c.mu.Lock()
+		for j, f := range batch {
+			i := lo + j
+			if !valid[i] {
+				continue
+			}
+			if _, ok := c.groups[f]; ok {
+				codes[i] = mqtt.CodeSuccess
+			}
+			if !c.ended {
+				e.leaveLocked(h, c, f)
+			}
+			if _, ok := c.mq.subs[f]; ok {
+				codes[i] = mqtt.CodeSuccess
+				delete(c.mq.subs, f)
+			}
 		}
-		if _, ok := c.groups[f]; ok {
-			codes[i] = mqtt.CodeSuccess
-		}
-		if !c.ended {
-			e.leaveLocked(h, c, f)
-		}
+		c.mu.Unlock()
+		e.mu.Unlock()
 	}
-	c.mu.Lock()
-	for i, f := range u.Filters {
-		if _, ok := c.mq.subs[f]; ok && valid[i] {
-			codes[i] = mqtt.CodeSuccess
-			delete(c.mq.subs, f)
-		}
-	}
-	c.mu.Unlock()
-	e.mu.Unlock()
 	ack := &mqtt.Unsuback{PacketID: u.PacketID}
 	if l.v5() {
 		ack.Codes = codes
