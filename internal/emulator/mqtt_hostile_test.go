@@ -636,3 +636,35 @@ func TestMQTTUnsubscribeManyFilters(t *testing.T) {
 		t.Errorf("%d groups left after unsubscribing from all", left)
 	}
 }
+
+// A resume that stops the expiry and will timers just after they fired
+// (their callbacks waiting for c.mu, which the resume holds) keeps the
+// session and does not publish the will: the callbacks see that they
+// were replaced.
+func TestMQTTResumeRacesTheTimers(t *testing.T) {
+	s := newTestServer(t)
+	tok := s.mqttToken("h", clientOpts{user: "u", roles: pubSubRoles}, nil)
+	w, _ := s.connectMQTT(s.mqttURL("h", tok), &mqtt.Connect{ClientID: "watch", CleanStart: true})
+	w.mustSubscribe("wills", 0)
+	cp := mqtt.Connect{Version: mqtt.Version5, ClientID: "racer", Props: mqtt.Properties{SessionExpiry: u32p(1)},
+		Will: &mqtt.Will{Topic: "wills", Payload: []byte("gone"), Props: mqtt.Properties{WillDelay: u32p(1)}}}
+	c, _ := s.connectMQTT(s.mqttURL("h", tok), &cp)
+	c.drop()
+	waitOffline(t, s, "h", "racer")
+	sc := s.e.lookup("h", "racer")
+	sc.mu.Lock()
+	time.Sleep(2 * time.Second) // both 1 s timers fire and wait for c.mu
+	expiryFired, willFired := !sc.mq.expiryTime.Stop(), !sc.mq.willTimer.Stop()
+	sc.mq.stopTimers() // what mqttAttach does when it resumes the session
+	sc.mu.Unlock()
+	if !expiryFired || !willFired {
+		t.Fatalf("the timers had not fired after 2 s (expiry %v, will %v)", expiryFired, willFired)
+	}
+	w.expectNothing(300 * time.Millisecond)
+	sc.mu.Lock()
+	closed := sc.closed
+	sc.mu.Unlock()
+	if closed {
+		t.Error("the expiry timer ended a session that a resume had taken")
+	}
+}

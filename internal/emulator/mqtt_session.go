@@ -900,21 +900,27 @@ func (c *conn) mqttPhysicalGone(p *physical) {
 	s := c.mq
 	if s.will != nil && !s.normalEnd {
 		if delay := min(s.willDelay, s.expiry); delay > 0 {
-			s.willTimer = time.AfterFunc(delay, func() {
+			// A timer that fired while a resume stopped it finds itself
+			// replaced (c.mu orders the two) and does nothing: the client
+			// is back, even if its WebSocket is not attached yet.
+			var wt *time.Timer
+			wt = time.AfterFunc(delay, func() {
 				c.mu.Lock()
 				defer c.mu.Unlock()
-				if c.phys == nil && !c.closed {
+				if s.willTimer == wt && c.phys == nil && !c.closed {
 					s.publishWillLocked(c)
 				}
 			})
+			s.willTimer = wt
 		} else {
 			s.publishWillLocked(c)
 		}
 	}
 	if s.expiry > 0 {
-		s.expiryTime = time.AfterFunc(s.expiry, func() {
+		var et *time.Timer
+		et = time.AfterFunc(s.expiry, func() {
 			c.mu.Lock()
-			if c.phys != nil || c.closed {
+			if s.expiryTime != et || c.phys != nil || c.closed {
 				c.mu.Unlock()
 				return
 			}
@@ -922,6 +928,7 @@ func (c *conn) mqttPhysicalGone(p *physical) {
 			c.mu.Unlock()
 			c.e.detach(c)
 		})
+		s.expiryTime = et
 		c.mu.Unlock()
 		return
 	}
