@@ -22,6 +22,12 @@ const connectedJSON = `{"type":"system","event":"connected","connectionId":"c1",
 // script on each.
 func fakeService(t *testing.T, script func(ctx context.Context, ws *websocket.Conn)) string {
 	t.Helper()
+	return fakeServiceReq(t, func(ctx context.Context, _ *http.Request, ws *websocket.Conn) { script(ctx, ws) })
+}
+
+// fakeServiceReq is fakeService with the handshake request for the script.
+func fakeServiceReq(t *testing.T, script func(ctx context.Context, r *http.Request, ws *websocket.Conn)) string {
+	t.Helper()
 	active := make(chan struct{}, 1000) // one token per running script
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		active <- struct{}{}
@@ -31,7 +37,7 @@ func fakeService(t *testing.T, script func(ctx context.Context, ws *websocket.Co
 			return
 		}
 		ws.SetReadLimit(-1)
-		script(r.Context(), ws)
+		script(r.Context(), r, ws)
 		_ = ws.CloseNow()
 	}))
 	t.Cleanup(func() {
