@@ -64,11 +64,7 @@ const fakeJWT = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJzZWNyZXQifQ.c2lnbmF0dXJlc2VjcmV
 
 func checkNoSecret(t *testing.T, err error) {
 	t.Helper()
-	for _, s := range []string{fakeJWT, "eyJhbGciOiJIUzI1NiJ9", "c2lnbmF0dXJlc2VjcmV0", "rt-0123456789"} {
-		if strings.Contains(err.Error(), s) {
-			t.Fatalf("the error holds a secret %q: %v", s, err)
-		}
-	}
+	noSecretIn(t, "the error", err.Error())
 }
 
 func startErr(t *testing.T, u string, o *Options, d time.Duration) error {

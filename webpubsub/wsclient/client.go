@@ -94,7 +94,10 @@ type Options struct {
 	// OnMessage (default 1024). When it is full the client stops reading
 	// from the network until there is room: nothing is dropped, the service
 	// buffers, and on the reliable protocol nothing is acknowledged that was
-	// not queued.
+	// not queued. Acks are read in order with messages, so while the
+	// queue is full, acknowledged calls wait too (their error then says
+	// so): a client that joins the group it sends to must read its
+	// messages or send with NoEcho.
 	ReceiveQueue int
 
 	// HTTPClient performs the WebSocket handshakes (default

@@ -112,11 +112,7 @@ func TestHostileConnectedMessage(t *testing.T) {
 		drain(ctx, ws)
 	})
 	c := start(t, u, &Options{Protocol: ProtocolJSON, DisableAutoReconnect: true})
-	select {
-	case <-c.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the client did not stop")
-	}
+	waitDone(t, c, 10*time.Second, "the client did not stop")
 	if err := c.Err(); err == nil || !strings.Contains(err.Error(), "reconnection token of 1048576 bytes") {
 		t.Fatalf("Err = %.300v", err)
 	}
@@ -155,11 +151,7 @@ func TestHostileEchoesNoSecret(t *testing.T) {
 	if !errors.As(joinErr, &ae) {
 		t.Fatalf("JoinGroup = %v, want an *AckError", joinErr)
 	}
-	select {
-	case <-c.Done():
-	case <-time.After(10 * time.Second):
-		t.Fatal("the client did not stop")
-	}
+	waitDone(t, c, 10*time.Second, "the client did not stop")
 	list := ev.snapshot()
 	if count[DisconnectedEvent](list) != 1 || count[ConnectedEvent](list) != 1 {
 		t.Fatalf("events %#v", list)
@@ -217,11 +209,7 @@ func TestHostileSequenceIDs(t *testing.T) {
 		if strings.Join(texts, ",") != "a,b,c" {
 			t.Fatalf("received %v, want a,b,c", texts)
 		}
-		select {
-		case <-c.Done():
-		case <-time.After(10 * time.Second):
-			t.Fatal("the client did not stop")
-		}
+		waitDone(t, c, 10*time.Second, "the client did not stop")
 		if err := c.Err(); err == nil || !strings.Contains(err.Error(), "beyond 2^53") {
 			t.Fatalf("Err = %v", err)
 		}
@@ -304,11 +292,7 @@ func TestReconnectStormIsBounded(t *testing.T) {
 			mu.Unlock()
 			return time.Duration(n) * 10 * time.Millisecond
 		}}))
-		select {
-		case <-c.Done():
-		case <-time.After(20 * time.Second):
-			t.Fatal("the 1008 loop did not end: reconnects are not bounded")
-		}
+		waitDone(t, c, 20*time.Second, "the 1008 loop did not end: reconnects are not bounded")
 		if err := c.Err(); err == nil || !strings.Contains(err.Error(), "gave up reconnecting after 4 attempts") {
 			t.Fatalf("Err = %v", err)
 		}
@@ -329,11 +313,7 @@ func TestReconnectStormIsBounded(t *testing.T) {
 			_ = ws.Close(websocket.StatusGoingAway, "")
 		})
 		c := start(t, u, &Options{RecoveryWindow: 1500 * time.Millisecond, DisableAutoReconnect: true})
-		select {
-		case <-c.Done():
-		case <-time.After(20 * time.Second):
-			t.Fatal("the client did not stop")
-		}
+		waitDone(t, c, 20*time.Second, "the client did not stop")
 		// 1.5 s at one dial per 250 ms at most: 7 recoveries and the first.
 		if n := conns.Load(); n > 8 {
 			t.Errorf("%d connections in a 1.5 s recovery window: recovery dials are not spaced", n)
@@ -420,11 +400,7 @@ func TestStopRaces(t *testing.T) {
 		if err := c.Start(ctxT(t, 5*time.Second)); err != nil {
 			t.Fatal(err)
 		}
-		select {
-		case <-c.Done():
-		case <-time.After(10 * time.Second):
-			t.Fatal("Stop from callbacks deadlocked")
-		}
+		waitDone(t, c, 10*time.Second, "Stop from callbacks deadlocked")
 		<-stoppedCalled
 		ctx := ctxT(t, time.Second)
 		for name, err := range map[string]error{
@@ -529,4 +505,96 @@ func TestCallbackPanicsAndSlowConsumer(t *testing.T) {
 		case <-time.After(300 * time.Millisecond):
 		}
 	})
+}
+
+// waitDone fails the test with msg when c has not stopped within d.
+func waitDone(t *testing.T, c *Client, d time.Duration, msg string) {
+	t.Helper()
+	select {
+	case <-c.Done():
+	case <-time.After(d):
+		t.Fatal(msg)
+	}
+}
+
+// Every operation at once from several goroutines while the connection is
+// dropped and Stop comes in the middle: each call returns (success, a
+// negative ack, ErrStopped), none hangs, and no goroutine is left.
+func TestConcurrentOpsDropsAndStop(t *testing.T) {
+	const workers, rounds = 6, 40
+	e := newEnv(t)
+	c := start(t, e.viaProxy("h", tokenOpts{user: "u", roles: allRoles}), &Options{ReceiveQueue: workers * rounds})
+	var wg sync.WaitGroup
+	var ok, stopped atomic.Int64
+	unexpected := make(chan error, workers*rounds)
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			g := fmt.Sprintf("g%d", w%3)
+			for i := range rounds {
+				ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+				var err error
+				switch i % 5 {
+				case 0:
+					err = c.JoinGroup(ctx, g)
+				case 1:
+					err = c.SendToGroup(ctx, g, JSON(seqPayload{i}), nil)
+				case 2:
+					err = c.SendToGroup(ctx, g, Text("x"), &SendToGroupOptions{FireAndForget: true})
+				case 3:
+					_, err = c.Receive(ctx)
+				case 4:
+					err = c.LeaveGroup(ctx, g)
+				}
+				cancel()
+				switch {
+				case err == nil:
+					ok.Add(1)
+				case errors.Is(err, ErrStopped), errors.Is(err, ErrAckLost):
+					stopped.Add(1)
+				case i%5 == 2 && strings.Contains(err.Error(), "failed to write"):
+					// fire-and-forget written into a dropped socket: reported.
+				default:
+					unexpected <- err
+				}
+				if w == 0 && i%8 == 4 {
+					e.proxy.Break()
+				}
+				if w == 1 && i == rounds/2 {
+					c.Stop()
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	close(unexpected)
+	for err := range unexpected {
+		t.Errorf("unexpected error: %v", err)
+	}
+	if ok.Load() == 0 || stopped.Load() == 0 {
+		t.Errorf("%d calls succeeded and %d saw the stop; want some of each", ok.Load(), stopped.Load())
+	}
+}
+
+// A careless user sends acked messages to a group it joined and never
+// reads: once the receive queue is full the acks wait behind the echoes,
+// and the call's error says so instead of a bare deadline.
+func TestUnreadQueueExplainsMissingAck(t *testing.T) {
+	e := newEnv(t)
+	c := start(t, e.direct("h", tokenOpts{user: "u", roles: allRoles}), &Options{ReceiveQueue: 2})
+	if err := c.JoinGroup(ctxT(t, 5*time.Second), "g"); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	for i := 0; i < 6 && err == nil; i++ {
+		err = c.SendToGroup(ctxT(t, 500*time.Millisecond), "g", Text("x"), nil)
+	}
+	if err == nil || !strings.Contains(err.Error(), "receive queue is full") {
+		t.Fatalf("SendToGroup = %v, want an error naming the full receive queue", err)
+	}
+	receiveN(t, c, 2, 5*time.Second) // room again: the reader goes on
+	if err := c.SendToGroup(ctxT(t, 5*time.Second), "g", Text("y"), &SendToGroupOptions{NoEcho: true}); err != nil {
+		t.Fatalf("SendToGroup after reading = %v", err)
+	}
 }

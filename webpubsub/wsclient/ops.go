@@ -189,7 +189,7 @@ func (c *Client) invoke(ctx context.Context, r *request, ackID uint64) error {
 			delete(c.pending, ackID)
 		}
 		c.mu.Unlock()
-		return fmt.Errorf("wsclient: %s: waiting for ack %d: %w", r.Type, ackID, ctx.Err())
+		return fmt.Errorf("wsclient: %s: waiting for ack %d%s: %w", r.Type, ackID, c.queueFullHint(), ctx.Err())
 	}
 }
 
@@ -222,4 +222,22 @@ func (c *Client) fireAndForget(ctx context.Context, r *request) error {
 			return fmt.Errorf("wsclient: %s: waiting for a connection: %w", r.Type, ctx.Err())
 		}
 	}
+}
+
+// queueFullHint explains a missing ack when the receive queue is full:
+// the reader waits for room, so acks behind the queued messages wait too.
+func (c *Client) queueFullHint() string {
+	c.mu.Lock()
+	q, cb := c.msgs, c.queue
+	c.mu.Unlock()
+	if cb != nil && c.opts.OnMessage != nil {
+		if cb.len() >= c.opts.ReceiveQueue {
+			return " (the callback queue is full: OnMessage is too slow, and acks wait behind the messages)"
+		}
+		return ""
+	}
+	if q != nil && q.len() >= c.opts.ReceiveQueue {
+		return fmt.Sprintf(" (the receive queue is full with %d messages: read them with Receive or Messages, or send with NoEcho; acks wait behind them)", c.opts.ReceiveQueue)
+	}
+	return ""
 }
