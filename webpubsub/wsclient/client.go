@@ -72,7 +72,10 @@ type Options struct {
 	// ...). Default: DefaultReconnectDelay for every attempt.
 	ReconnectDelay func(attempt int) time.Duration
 	// MaxReconnectAttempts bounds the attempts to open a new connection
-	// after a loss; 0 means no limit (the default).
+	// after a loss; 0 means no limit (the default). A new connection lost
+	// within 10 s counts as a failed attempt: the count (and the attempt
+	// passed to ReconnectDelay) starts from 1 again only after a
+	// connection stayed up that long.
 	MaxReconnectAttempts int
 	// RecoveryWindow is how long the reliable protocol tries to recover a
 	// dropped connection (default 30 s).

@@ -315,6 +315,7 @@ func TestReconnectStormIsBounded(t *testing.T) {
 		c := start(t, u, &Options{RecoveryWindow: 1500 * time.Millisecond, DisableAutoReconnect: true})
 		waitDone(t, c, 20*time.Second, "the client did not stop")
 		// 1.5 s at one dial per 250 ms at most: 7 recoveries and the first.
+		t.Logf("%d connections in the 1.5 s recovery window", conns.Load())
 		if n := conns.Load(); n > 8 {
 			t.Errorf("%d connections in a 1.5 s recovery window: recovery dials are not spaced", n)
 		}
