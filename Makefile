@@ -142,4 +142,4 @@ demo: ; $(GO) run ./cmd/webpubsub demo
 ## and reconnects, for SOAK_DURATION (default 2m); reports loss, latency,
 ## memory and goroutines, and fails on any loss, duplicate or leak.
 soak:
-	$(GO) run ./internal/soak -duration $${SOAK_DURATION:-2m}
+	$(GO) run ./bench/soak -duration $${SOAK_DURATION:-2m}

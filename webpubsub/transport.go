@@ -25,10 +25,12 @@ var defaultTransport = newDefaultTransport()
 // standard 2 makes 32 senders open and close a connection per request),
 // with bounded dial and TLS handshake times.
 //
-// Over TLS it speaks HTTP/1.1 only, with a pool of connections: measured
-// side by side (docs/PERFORMANCE.md), 32 senders got more sends per second
-// from a pool of HTTP/1.1 connections than from one multiplexed HTTP/2
-// connection, whose single connection serialises framing and flow control.
+// Over TLS it speaks HTTP/1.1 only, with a pool of connections. Measured
+// side by side (docs/PERFORMANCE.md), neither protocol won every run with
+// 32 senders; the pool is kept because it works the same against every
+// server (gateways that speak only HTTP/1.1 included) and one lost packet
+// stalls one send, not all of them. Callers who want HTTP/2 pass their own
+// client with WithHTTPClient.
 func newDefaultTransport() *http.Transport {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.DialContext = (&net.Dialer{Timeout: defaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext
