@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -8,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"runtime"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -49,6 +52,8 @@ const (
 	quickAckGap = 300
 	// recoveryRetry spaces recovery attempts.
 	recoveryRetry = time.Second
+	// minRecoverySpacing is the least time between two recovery dials.
+	minRecoverySpacing = 250 * time.Millisecond
 )
 
 // Options configure a Client. The zero value gives the defaults, which
@@ -67,7 +72,10 @@ type Options struct {
 	// ...). Default: DefaultReconnectDelay for every attempt.
 	ReconnectDelay func(attempt int) time.Duration
 	// MaxReconnectAttempts bounds the attempts to open a new connection
-	// after a loss; 0 means no limit (the default).
+	// after a loss; 0 means no limit (the default). A new connection lost
+	// within 10 s counts as a failed attempt: the count (and the attempt
+	// passed to ReconnectDelay) starts from 1 again only after a
+	// connection stayed up that long.
 	MaxReconnectAttempts int
 	// RecoveryWindow is how long the reliable protocol tries to recover a
 	// dropped connection (default 30 s).
@@ -89,7 +97,10 @@ type Options struct {
 	// OnMessage (default 1024). When it is full the client stops reading
 	// from the network until there is room: nothing is dropped, the service
 	// buffers, and on the reliable protocol nothing is acknowledged that was
-	// not queued.
+	// not queued. Acks are read in order with messages, so while the
+	// queue is full, acknowledged calls wait too (their error then says
+	// so): a client that joins the group it sends to must read its
+	// messages or send with NoEcho.
 	ReceiveQueue int
 
 	// HTTPClient performs the WebSocket handshakes (default
@@ -126,6 +137,20 @@ type ConnectedEvent struct {
 	// ReconnectionToken is the token for recovering the connection
 	// (reliable protocol). Treat it as a secret.
 	ReconnectionToken string
+}
+
+// String prints the event without the reconnection token.
+func (e ConnectedEvent) String() string {
+	return fmt.Sprintf("connected: connection %s, user %q", redact(e.ConnectionID), redact(e.UserID))
+}
+
+// GoString prints the event for %#v without the reconnection token.
+func (e ConnectedEvent) GoString() string {
+	tok := ""
+	if e.ReconnectionToken != "" {
+		tok = "REDACTED"
+	}
+	return fmt.Sprintf("wsclient.ConnectedEvent{ConnectionID:%q, UserID:%q, ReconnectionToken:%q}", redact(e.ConnectionID), redact(e.UserID), tok)
 }
 
 // DisconnectedEvent is raised when a connection was lost and could not be
@@ -192,6 +217,8 @@ type Client struct {
 	queue        *queue[item]    // messages and events for the callbacks
 	dispatchDone chan struct{}
 	inCallback   atomic.Bool
+	dispatcher   atomic.Uint64 // goroutine id of dispatch
+	lastRecovery time.Time     // start of the last recovery dial (manage only)
 }
 
 const (
@@ -308,7 +335,17 @@ func (c *Client) Start(ctx context.Context) error {
 	c.state = stateRunning // no second Start while this one dials
 	c.mu.Unlock()
 
-	s, u, err := c.connect(ctx)
+	// Stop during Start ends the dial at once.
+	dialCtx, cancelDial := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-c.stopReq:
+			cancelDial()
+		case <-dialCtx.Done():
+		}
+	}()
+	s, u, err := c.connect(dialCtx)
+	cancelDial()
 	if err == nil && c.stopping() {
 		_ = s.ws.CloseNow()
 		err = ErrStopped
@@ -325,6 +362,9 @@ func (c *Client) Start(ctx context.Context) error {
 	}
 	c.mu.Lock()
 	c.runCtx, c.cancel = context.WithCancel(context.Background())
+	if c.stopping() {
+		c.cancel()
+	}
 	c.msgs = newQueue[Message](c.opts.ReceiveQueue)
 	if c.hasCallbacks() {
 		c.queue = newQueue[item](c.opts.ReceiveQueue)
@@ -344,6 +384,7 @@ func (c *Client) Start(ctx context.Context) error {
 // (OnMessage and the On* events) and wait there: from a callback it only
 // asks the client to stop.
 func (c *Client) Stop() {
+	fromCallback := c.inCallback.Load() && c.dispatcher.Load() == goid()
 	c.mu.Lock()
 	switch c.state {
 	case stateNew:
@@ -354,15 +395,33 @@ func (c *Client) Stop() {
 		return
 	case stateStopped:
 		c.mu.Unlock()
-		<-c.done
+		if !fromCallback {
+			<-c.done
+		}
 		return
+	}
+	c.stopOne.Do(func() { close(c.stopReq) })
+	if c.cancel != nil {
+		c.cancel() // ends a reconnect's or recovery's dial at once
 	}
 	c.mu.Unlock()
-	c.stopOne.Do(func() { close(c.stopReq) })
-	if c.inCallback.Load() {
-		return
+	if !fromCallback {
+		<-c.done
 	}
-	<-c.done
+}
+
+// goid returns the id of the calling goroutine (from its stack header,
+// "goroutine N [...]"): Stop uses it to know it runs in a callback, where
+// waiting for the dispatcher would wait for itself.
+func goid() uint64 {
+	var buf [64]byte
+	b := buf[:runtime.Stack(buf[:], false)]
+	b = bytes.TrimPrefix(b, []byte("goroutine "))
+	if i := bytes.IndexByte(b, ' '); i > 0 {
+		b = b[:i]
+	}
+	id, _ := strconv.ParseUint(string(b), 10, 64)
+	return id
 }
 
 // Done is closed when the client has stopped and every goroutine of it

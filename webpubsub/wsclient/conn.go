@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"sync/atomic"
 	"time"
+	"unicode/utf8"
 
 	"github.com/coder/websocket"
 
@@ -26,18 +27,47 @@ type socket struct {
 	recv    atomic.Uint64 // frames read, for the dead-connection timer
 	err     error         // why reading ended; set before done closes
 	discMsg atomic.Value  // string: the service's disconnected message
+	// delivering is set while the reader handles a frame, which includes
+	// waiting for room in a full receive queue: a slow consumer, not a
+	// dead connection.
+	delivering atomic.Bool
 }
 
 // connect fetches a URL and opens a new connection with it.
 func (c *Client) connect(ctx context.Context) (*socket, string, error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
 	defer cancel()
-	u, err := c.urlFunc(ctx)
+	u, err := c.callURLFunc(ctx)
 	if err != nil {
 		return nil, "", &ConnectError{Reason: "getting the client access URL: " + redact(err.Error()), err: causeOf(err)}
 	}
 	s, err := c.dial(ctx, u)
 	return s, u, err
+}
+
+// callURLFunc calls the URL function, returning when ctx ends even if
+// the function ignores ctx (its goroutine then ends when it returns).
+func (c *Client) callURLFunc(ctx context.Context) (string, error) {
+	type result struct {
+		u   string
+		err error
+	}
+	ch := make(chan result, 1)
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				ch <- result{err: fmt.Errorf("the URL function panicked: %v", v)}
+			}
+		}()
+		u, err := c.urlFunc(ctx)
+		ch <- result{u, err}
+	}()
+	select {
+	case r := <-ch:
+		return r.u, r.err
+	case <-ctx.Done():
+		return "", fmt.Errorf("the URL function did not return before the deadline: %w", ctx.Err())
+	}
 }
 
 // causeOf drops URL wrappers (whose text holds the token) from err.
@@ -93,7 +123,7 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		if code := websocket.CloseStatus(err); code != -1 {
 			var ce websocket.CloseError
 			errors.As(err, &ce)
-			return nil, fail(0, fmt.Sprintf("the service closed the connection before it was confirmed (close code %d %s)", code, ce.Reason), err)
+			return nil, fail(0, fmt.Sprintf("the service closed the connection before it was confirmed (close code %d %s)", code, ce.Reason), scrubErr(err, secrets...))
 		}
 		if ctx.Err() != nil {
 			return nil, fail(0, "no connected message from the service within the deadline", ctx.Err())
@@ -104,11 +134,57 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 	if err == nil && (typ != websocket.MessageText || f.Type != wire.TypeSystem || f.Event != wire.SystemEventConnected || f.ConnectionID == "") {
 		err = errors.New("the service's first message is not a connected message with a connection id")
 	}
+	if err == nil {
+		err = checkConnected(b, &f, secrets...)
+	}
 	if err != nil {
 		_ = ws.CloseNow()
 		return nil, fail(0, err.Error(), nil)
 	}
 	return &socket{ws: ws, first: f, done: make(chan struct{})}, nil
+}
+
+// maxSequenceID is the largest sequence id accepted: 2^53, the largest
+// integer the service's JSON numbers carry exactly.
+const maxSequenceID = 1 << 53
+
+// Bounds of the connected message's fields: the service's ids and tokens
+// are far shorter.
+const (
+	maxConnectionID      = 256
+	maxReconnectionToken = 4096
+)
+
+// checkConnected refuses a connected message whose connection id or
+// reconnection token is too long or not UTF-8 (encoding/json would turn
+// bad bytes into U+FFFD, and recovery would fail later for no visible
+// reason). The values are not quoted: they may be secrets.
+func checkConnected(b []byte, f *serverFrame, secrets ...string) error {
+	switch {
+	case redactSecrets(f.ConnectionID, secrets...) != f.ConnectionID || redactSecrets(f.UserID, secrets...) != f.UserID:
+		return errors.New("the service's connected message has a connection id or user id that holds a token: refused, so that it is never shown")
+	case !utf8.Valid(b):
+		return errors.New("the service's connected message is not valid UTF-8")
+	case len(f.ConnectionID) > maxConnectionID:
+		return fmt.Errorf("the service's connected message has a connection id of %d bytes (at most %d accepted)", len(f.ConnectionID), maxConnectionID)
+	case len(f.ReconnectionToken) > maxReconnectionToken:
+		return fmt.Errorf("the service's connected message has a reconnection token of %d bytes (at most %d accepted)", len(f.ReconnectionToken), maxReconnectionToken)
+	case len(f.UserID) > maxConnectionID*4:
+		return fmt.Errorf("the service's connected message has a user id of %d bytes (at most %d accepted)", len(f.UserID), maxConnectionID*4)
+	}
+	return nil
+}
+
+// secrets returns the current access and reconnection tokens, to redact
+// them from what the service echoes.
+func (c *Client) secrets() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var tok string
+	if u, err := url.Parse(c.connURL); err == nil {
+		tok = u.Query().Get(wire.QueryAccessToken)
+	}
+	return []string{tok, c.reconnTok}
 }
 
 // closeCode returns the WebSocket close code of err, or -1.
@@ -125,7 +201,7 @@ func (c *Client) newLogical(s *socket, u string) {
 	c.connURL, c.connID, c.userID, c.reconnTok = u, s.first.ConnectionID, s.first.UserID, s.first.ReconnectionToken
 	c.mu.Unlock()
 	c.attach(s)
-	c.log.Info("wsclient: connected", "connectionId", s.first.ConnectionID)
+	c.log.Info("wsclient: connected", "connectionId", redact(s.first.ConnectionID))
 	c.emit(ConnectedEvent{ConnectionID: s.first.ConnectionID, UserID: s.first.UserID, ReconnectionToken: s.first.ReconnectionToken})
 }
 
@@ -184,6 +260,18 @@ func (c *Client) write(ws *websocket.Conn, b []byte) error {
 func (c *Client) manage(s *socket) {
 	var stopErr error
 	defer func() { c.shutdown(stopErr) }()
+	// attempts counts new connections in a row that did not stay up for
+	// stableConnection: a service that accepts and then drops at once
+	// (close 1008 in a loop) gets the growing backoff and the attempt
+	// limit, not one reconnect per ReconnectDelay(1) forever.
+	attempts := 0
+	up := time.Now()
+	// window ends the recovery of the logical connection. It starts at a
+	// drop, and again only at a drop of a socket that stayed up for
+	// stableRecovery: a service that accepts each recovery and drops it
+	// at once cannot keep the client recovering for ever.
+	var window, sockUp time.Time
+	sockUp = up
 	for {
 		endErr, stopping := c.serve(s)
 		c.detach()
@@ -191,9 +279,13 @@ func (c *Client) manage(s *socket) {
 			return
 		}
 		discMsg, _ := s.discMsg.Load().(string)
-		c.log.Info("wsclient: connection dropped", "connectionId", c.ConnectionID(), "error", endErr)
-		if next := c.recover(endErr); next != nil {
-			c.log.Info("wsclient: connection recovered", "connectionId", next.first.ConnectionID)
+		c.log.Info("wsclient: connection dropped", "connectionId", redact(c.ConnectionID()), "error", endErr)
+		if window.IsZero() || time.Since(sockUp) >= stableRecovery {
+			window = time.Now().Add(c.opts.RecoveryWindow)
+		}
+		if next := c.recover(endErr, window); next != nil {
+			sockUp = time.Now()
+			c.log.Info("wsclient: connection recovered", "connectionId", redact(next.first.ConnectionID))
 			s = next
 			continue
 		}
@@ -206,11 +298,16 @@ func (c *Client) manage(s *socket) {
 			stopErr = fmt.Errorf("the connection was lost and automatic reconnection is disabled: %w", endErr)
 			return
 		}
-		next, u, err := c.reconnect()
+		if time.Since(up) >= stableConnection {
+			attempts = 0
+		}
+		next, u, used, err := c.reconnect(attempts)
 		if next == nil {
 			stopErr = err
 			return
 		}
+		attempts, up = used, time.Now()
+		window, sockUp = time.Time{}, up
 		c.newLogical(next, u)
 		c.rejoin()
 		s = next
@@ -268,7 +365,7 @@ func (c *Client) serve(s *socket) (err error, stopping bool) {
 			c.sendSequenceAck(s)
 		case now := <-t.C:
 			c.sendSequenceAck(s)
-			if n := s.recv.Load(); n != seen {
+			if n := s.recv.Load(); n != seen || s.delivering.Load() {
 				seen, lastSeen = n, now
 			}
 			if c.opts.KeepAliveTimeout > 0 && now.Sub(lastSeen) >= c.opts.KeepAliveTimeout {
@@ -306,7 +403,7 @@ func (c *Client) sendSequenceAck(s *socket) {
 // recover tries to reattach to the logical connection for the recovery
 // window (reliable protocol only). It returns nil when the connection
 // cannot be recovered.
-func (c *Client) recover(endErr error) *socket {
+func (c *Client) recover(endErr error, deadline time.Time) *socket {
 	c.mu.Lock()
 	connURL, id, tok := c.connURL, c.connID, c.reconnTok
 	c.mu.Unlock()
@@ -321,11 +418,18 @@ func (c *Client) recover(endErr error) *socket {
 	q.Set(wire.QueryConnectionID, id)
 	q.Set(wire.QueryReconnectionToken, tok)
 	u.RawQuery = q.Encode()
-	deadline := time.Now().Add(c.opts.RecoveryWindow)
 	for attempt := 0; time.Now().Before(deadline); attempt++ {
-		if attempt > 0 && !c.sleep(recoveryRetry) {
+		// Failed attempts are recoveryRetry apart; and whatever the
+		// service does (accepting each recovery and dropping it at once)
+		// dials are at least minRecoverySpacing apart.
+		gap := minRecoverySpacing
+		if attempt > 0 {
+			gap = recoveryRetry
+		}
+		if !c.sleep(gap - time.Since(c.lastRecovery)) {
 			return nil
 		}
+		c.lastRecovery = time.Now()
 		ctx, cancel := context.WithDeadline(c.runCtx, deadline)
 		s, err := c.dial(ctx, u.String())
 		cancel()
@@ -344,7 +448,7 @@ func (c *Client) recover(endErr error) *socket {
 		}
 		var ce *ConnectError
 		if closeCode(err) == wire.ClosePolicyViolation || errors.As(err, &ce) && ce.StatusCode >= 400 && ce.StatusCode < 500 {
-			c.log.Info("wsclient: recovery refused", "connectionId", id, "error", err)
+			c.log.Info("wsclient: recovery refused", "connectionId", redact(id), "error", err)
 			return nil
 		}
 		if c.stopping() {
@@ -370,24 +474,32 @@ func (c *Client) loseLogical() {
 
 // reconnect opens a new connection, with backoff, until it succeeds, the
 // attempts are used up or the client stops.
-func (c *Client) reconnect() (*socket, string, error) {
-	var last error
-	for attempt := 1; c.opts.MaxReconnectAttempts == 0 || attempt <= c.opts.MaxReconnectAttempts; attempt++ {
+func (c *Client) reconnect(before int) (*socket, string, int, error) {
+	last := errors.New("every connection was dropped within " + stableConnection.String())
+	for attempt := before + 1; c.opts.MaxReconnectAttempts == 0 || attempt <= c.opts.MaxReconnectAttempts; attempt++ {
 		if !c.sleep(c.opts.ReconnectDelay(attempt)) {
-			return nil, "", nil
+			return nil, "", 0, nil
 		}
 		s, u, err := c.connect(c.runCtx)
 		if err == nil {
-			return s, u, nil
+			return s, u, attempt, nil
 		}
 		last = err
 		c.log.Info("wsclient: reconnect failed", "attempt", attempt, "error", err)
 	}
 	if c.stopping() {
-		return nil, "", nil
+		return nil, "", 0, nil
 	}
-	return nil, "", fmt.Errorf("gave up reconnecting after %d attempts: %w", c.opts.MaxReconnectAttempts, last)
+	return nil, "", 0, fmt.Errorf("gave up reconnecting after %d attempts: %w", c.opts.MaxReconnectAttempts, last)
 }
+
+// stableRecovery is how long a recovered socket must stay up for its drop
+// to start a new recovery window.
+const stableRecovery = 2 * time.Second
+
+// stableConnection is how long a new connection must stay up for the
+// reconnect attempts to count from 1 again.
+const stableConnection = 10 * time.Second
 
 // rejoin joins the client's groups again on a new connection, aside from
 // the manager (the acks arrive through the reader).
@@ -461,7 +573,7 @@ func (c *Client) emit(ev any) {
 // dispatch calls the callbacks.
 func (c *Client) dispatch() {
 	defer close(c.dispatchDone)
-	o := &c.opts
+	c.dispatcher.Store(goid())
 	for {
 		it, ok, closed := c.queue.tryPop()
 		if closed {
@@ -472,29 +584,42 @@ func (c *Client) dispatch() {
 			continue
 		}
 		c.inCallback.Store(true)
-		switch ev := it.ev.(type) {
-		case nil:
-			if o.OnMessage != nil {
-				o.OnMessage(*it.msg)
-			}
-		case ConnectedEvent:
-			if o.OnConnected != nil {
-				o.OnConnected(ev)
-			}
-		case DisconnectedEvent:
-			if o.OnDisconnected != nil {
-				o.OnDisconnected(ev)
-			}
-		case StoppedEvent:
-			if o.OnStopped != nil {
-				o.OnStopped(ev)
-			}
-		case RejoinGroupFailedEvent:
-			if o.OnRejoinGroupFailed != nil {
-				o.OnRejoinGroupFailed(ev)
-			}
-		}
+		c.call(it)
 		c.inCallback.Store(false)
+	}
+}
+
+// call runs the callback of one item. A panicking callback is logged at
+// Error level and the client goes on with the next item, as net/http does
+// with a panicking handler: the client's goroutines stay consistent.
+func (c *Client) call(it item) {
+	o := &c.opts
+	defer func() {
+		if v := recover(); v != nil {
+			c.log.Error("wsclient: a callback panicked", "panic", redact(fmt.Sprint(v)))
+		}
+	}()
+	switch ev := it.ev.(type) {
+	case nil:
+		if o.OnMessage != nil {
+			o.OnMessage(*it.msg)
+		}
+	case ConnectedEvent:
+		if o.OnConnected != nil {
+			o.OnConnected(ev)
+		}
+	case DisconnectedEvent:
+		if o.OnDisconnected != nil {
+			o.OnDisconnected(ev)
+		}
+	case StoppedEvent:
+		if o.OnStopped != nil {
+			o.OnStopped(ev)
+		}
+	case RejoinGroupFailedEvent:
+		if o.OnRejoinGroupFailed != nil {
+			o.OnRejoinGroupFailed(ev)
+		}
 	}
 }
 
@@ -505,7 +630,7 @@ func (c *Client) read(s *socket) {
 		typ, b, err := s.ws.Read(context.Background())
 		if err != nil {
 			if s.err == nil {
-				s.err = err
+				s.err = scrubErr(err, c.secrets()...)
 			}
 			_ = s.ws.CloseNow() // also after a read limit error, so the peer stops writing
 			return
@@ -516,7 +641,10 @@ func (c *Client) read(s *socket) {
 			_ = s.ws.CloseNow()
 			return
 		}
-		if err := c.handle(s, b); err != nil {
+		s.delivering.Store(true)
+		err = c.handle(s, b)
+		s.delivering.Store(false)
+		if err != nil {
 			s.err = err
 			_ = s.ws.CloseNow()
 			return
@@ -532,10 +660,15 @@ func (c *Client) handle(s *socket, b []byte) error {
 	}
 	switch f.Type {
 	case wire.TypeMessage:
-		if f.SequenceID != 0 && c.reliable {
-			if f.SequenceID <= c.maxSeq.Load() {
-				return nil // a replayed duplicate
-			}
+		if !c.reliable {
+			f.SequenceID = 0 // not a reliable protocol: no sequence to keep
+		}
+		if f.SequenceID > maxSequenceID {
+			return fmt.Errorf("the service sent sequence id %d, beyond 2^53 (no service counts that far; accepting it would discard every later message as a duplicate)", f.SequenceID)
+		}
+		if f.SequenceID != 0 && f.SequenceID <= c.maxSeq.Load() {
+			c.log.Debug("wsclient: duplicate dropped", "sequenceId", f.SequenceID)
+			return nil // a replayed duplicate
 		}
 		m, err := f.message()
 		if err != nil {
@@ -544,7 +677,7 @@ func (c *Client) handle(s *socket, b []byte) error {
 		if !c.deliver(m) {
 			return errors.New("the client is stopping")
 		}
-		if f.SequenceID != 0 && c.reliable {
+		if f.SequenceID != 0 {
 			c.maxSeq.Store(f.SequenceID)
 			if f.SequenceID-c.ackedSeq.Load() > quickAckGap {
 				select {
@@ -559,18 +692,23 @@ func (c *Client) handle(s *socket, b []byte) error {
 		delete(c.pending, f.AckID)
 		c.mu.Unlock()
 		if p != nil {
-			p.done <- ackResult(&f)
+			p.done <- ackResult(&f, c.secrets)
+		} else {
+			c.log.Debug("wsclient: ack for no waiting request ignored", "ackId", f.AckID)
 		}
 	case wire.TypeSystem:
 		switch f.Event {
 		case wire.SystemEventConnected:
+			if err := checkConnected(b, &f, c.secrets()...); err != nil {
+				return err
+			}
 			if f.ReconnectionToken != "" {
 				c.mu.Lock()
 				c.reconnTok = f.ReconnectionToken
 				c.mu.Unlock()
 			}
 		case wire.SystemEventDisconnected:
-			s.discMsg.Store(f.Message)
+			s.discMsg.Store(serviceText(f.Message, c.secrets()...))
 		}
 	}
 	// pong and types a newer service may add need nothing.
@@ -579,7 +717,7 @@ func (c *Client) handle(s *socket, b []byte) error {
 
 // ackResult turns an ack into the operation's result: nil on success and
 // on Duplicate (executed before), an *AckError otherwise.
-func ackResult(f *serverFrame) error {
+func ackResult(f *serverFrame, secrets func() []string) error {
 	if f.Success {
 		return nil
 	}
@@ -589,7 +727,8 @@ func ackResult(f *serverFrame) error {
 	if f.Error.Name == wire.AckErrorDuplicate {
 		return nil
 	}
-	return &AckError{AckID: f.AckID, Name: f.Error.Name, Message: f.Error.Message}
+	sec := secrets()
+	return &AckError{AckID: f.AckID, Name: serviceText(f.Error.Name, sec...), Message: serviceText(f.Error.Message, sec...)}
 }
 
 // deliver queues a message; it waits while the queue is full and reports

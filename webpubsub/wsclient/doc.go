@@ -32,7 +32,12 @@
 // it that wait for an ack fail with ErrAckLost, the disconnected event is
 // raised, and the client opens a new connection (a fresh URL from the URL
 // function) after ReconnectDelay, without limit unless
-// MaxReconnectAttempts is set. The new connection raises connected, the
+// MaxReconnectAttempts is set. A new connection that is lost within 10 s
+// counts as a failed attempt (the attempt number, and so the backoff,
+// keeps growing), so a service that closes every connection with 1008
+// cannot hold the client in a loop of quick reconnects. Recovery dials
+// are at least 250 ms apart, and the recovery window only starts again
+// after a recovered connection stayed up for 2 s. The new connection raises connected, the
 // client joins its groups again (rejoin-group-failed for a group it could
 // not join) and sends the requests that were not sent yet.
 //

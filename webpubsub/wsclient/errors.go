@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 
+	"github.com/coder/websocket"
+
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
@@ -114,4 +116,42 @@ func oneLine(s string) string {
 		s = strings.ToValidUTF8(s[:300], "") + "..."
 	}
 	return s
+}
+
+// GoString keeps the unexported cause (whose text may hold what a service
+// echoed) out of %#v.
+func (e *ConnectError) GoString() string {
+	return fmt.Sprintf("&wsclient.ConnectError{URL:%q, StatusCode:%d, Reason:%q}", e.URL, e.StatusCode, e.Reason)
+}
+
+// GoString prints the ack error as Error does.
+func (e *AckError) GoString() string {
+	return fmt.Sprintf("&wsclient.AckError{AckID:%d, Name:%q, Message:%q}", e.AckID, redact(e.Name), redact(e.Message))
+}
+
+// serviceText makes text a service sent fit for errors, events and logs:
+// secrets removed, one line, at most 300 bytes.
+func serviceText(s string, secrets ...string) string {
+	return oneLine(redactSecrets(s, secrets...))
+}
+
+// scrubErr returns err with the service's text in it (a close reason)
+// redacted; an error whose text holds a secret becomes a plain error
+// with the redacted text.
+func scrubErr(err error, secrets ...string) error {
+	if err == nil {
+		return nil
+	}
+	var ce websocket.CloseError
+	if errors.As(err, &ce) {
+		clean := serviceText(ce.Reason, secrets...)
+		if clean == ce.Reason {
+			return err
+		}
+		return websocket.CloseError{Code: ce.Code, Reason: clean}
+	}
+	if s := err.Error(); redactSecrets(s, secrets...) != s {
+		return errors.New(redactSecrets(s, secrets...))
+	}
+	return err
 }

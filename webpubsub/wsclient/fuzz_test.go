@@ -59,7 +59,7 @@ func FuzzParseFrame(f *testing.F) {
 			}
 		}
 		_ = m.Bytes()
-		_ = ackResult(&fr)
+		_ = ackResult(&fr, func() []string { return nil })
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"unicode/utf8"
 )
 
 // DataType is the type of a message's data on the wire.
@@ -73,10 +74,26 @@ type Payload struct {
 	err      error
 }
 
-// Text is a text payload.
+// Text is a text payload. Text that is not valid UTF-8 makes the send
+// fail (encoding it would replace the bad bytes): send it with Binary.
 func Text(s string) Payload {
-	b, _ := json.Marshal(s) // a string always marshals
+	if !utf8.ValidString(s) {
+		return Payload{dataType: DataTypeText, err: errors.New("wsclient: the Text payload is not valid UTF-8: send such data with Binary")}
+	}
+	b, _ := json.Marshal(s) // a valid string always marshals
 	return Payload{dataType: DataTypeText, data: b}
+}
+
+// check returns why p cannot be sent: its encoding error, or that it is
+// the zero Payload.
+func (p Payload) check() error {
+	if p.err != nil {
+		return p.err
+	}
+	if p.data == nil {
+		return errors.New("wsclient: the payload is empty: build it with Text, JSON, RawJSON or Binary")
+	}
+	return nil
 }
 
 // JSON is a JSON payload of v, marshalled with encoding/json. A value that

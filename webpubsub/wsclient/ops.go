@@ -75,8 +75,8 @@ func (c *Client) SendToGroup(ctx context.Context, group string, data Payload, op
 	if err := checkGroup(group); err != nil {
 		return err
 	}
-	if data.err != nil {
-		return data.err
+	if err := data.check(); err != nil {
+		return err
 	}
 	var o SendToGroupOptions
 	if opts != nil {
@@ -93,11 +93,11 @@ func (c *Client) SendToGroup(ctx context.Context, group string, data Payload, op
 // of the CloudEvents upstream). Unless opts.FireAndForget is set it
 // returns when the service acknowledged it. opts may be nil.
 func (c *Client) SendEvent(ctx context.Context, event string, data Payload, opts *SendEventOptions) error {
-	if event == "" {
-		return errors.New("wsclient: SendEvent needs an event name")
+	if event == "" || !utf8.ValidString(event) {
+		return errors.New("wsclient: SendEvent needs an event name of valid UTF-8")
 	}
-	if data.err != nil {
-		return data.err
+	if err := data.check(); err != nil {
+		return err
 	}
 	var o SendEventOptions
 	if opts != nil {
@@ -112,8 +112,15 @@ func (c *Client) SendEvent(ctx context.Context, event string, data Payload, opts
 
 // checkGroup applies the service's rule for group names before any I/O.
 func checkGroup(g string) error {
-	if strings.TrimSpace(g) == "" || utf8.RuneCountInString(g) > 1024 {
-		return fmt.Errorf("wsclient: group %q: a group name has 1 to 1024 characters and is not only whitespace", g)
+	const rule = "a group name is valid UTF-8 of 1 to 1024 characters and not only whitespace"
+	switch {
+	case !utf8.ValidString(g):
+		// encoding/json would send U+FFFD instead: another group.
+		return fmt.Errorf("wsclient: group %q is not valid UTF-8: %s", oneLine(g), rule)
+	case strings.TrimSpace(g) == "":
+		return fmt.Errorf("wsclient: group %q: %s", g, rule)
+	case utf8.RuneCountInString(g) > 1024:
+		return fmt.Errorf("wsclient: group %q has %d characters: %s", oneLine(g), utf8.RuneCountInString(g), rule)
 	}
 	return nil
 }
@@ -178,9 +185,11 @@ func (c *Client) invoke(ctx context.Context, r *request, ackID uint64) error {
 		return nil
 	case <-ctx.Done():
 		c.mu.Lock()
-		delete(c.pending, ackID)
+		if c.pending[ackID] == p { // not a later request given the same id
+			delete(c.pending, ackID)
+		}
 		c.mu.Unlock()
-		return fmt.Errorf("wsclient: %s: waiting for ack %d: %w", r.Type, ackID, ctx.Err())
+		return fmt.Errorf("wsclient: %s: waiting for ack %d%s: %w", r.Type, ackID, c.queueFullHint(), ctx.Err())
 	}
 }
 
@@ -213,4 +222,22 @@ func (c *Client) fireAndForget(ctx context.Context, r *request) error {
 			return fmt.Errorf("wsclient: %s: waiting for a connection: %w", r.Type, ctx.Err())
 		}
 	}
+}
+
+// queueFullHint explains a missing ack when the receive queue is full:
+// the reader waits for room, so acks behind the queued messages wait too.
+func (c *Client) queueFullHint() string {
+	c.mu.Lock()
+	q, cb := c.msgs, c.queue
+	c.mu.Unlock()
+	if cb != nil && c.opts.OnMessage != nil {
+		if cb.len() >= c.opts.ReceiveQueue {
+			return " (the callback queue is full: OnMessage is too slow, and acks wait behind the messages)"
+		}
+		return ""
+	}
+	if q != nil && q.len() >= c.opts.ReceiveQueue {
+		return fmt.Sprintf(" (the receive queue is full with %d messages: read them with Receive or Messages, or send with NoEcho; acks wait behind them)", c.opts.ReceiveQueue)
+	}
+	return ""
 }

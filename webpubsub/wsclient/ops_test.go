@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"math"
 	"strings"
 	"sync"
 	"testing"
@@ -151,10 +152,21 @@ func TestInvalidArguments(t *testing.T) {
 		{"bad JSON", c.SendToGroup(ctx, "g", JSON(func() {}), nil), "encoding the JSON payload"},
 		{"bad raw JSON", c.SendEvent(ctx, "e", RawJSON([]byte("{")), nil), "not valid JSON"},
 		{"no event name", c.SendEvent(ctx, "", Text("x"), nil), "event name"},
+		{"invalid UTF-8 group", c.JoinGroup(ctx, "g\xff"), "not valid UTF-8"},
+		{"2,000-char group", c.JoinGroup(ctx, strings.Repeat("g", 2000)), "has 2000 characters"},
+		{"invalid UTF-8 send group", c.SendToGroup(ctx, "\xfe", Text("x"), nil), "not valid UTF-8"},
+		{"invalid UTF-8 text", c.SendToGroup(ctx, "g", Text("a\xffb"), nil), "send such data with Binary"},
+		{"NaN", c.SendToGroup(ctx, "g", JSON(math.NaN()), nil), "encoding the JSON payload"},
+		{"channel", c.SendEvent(ctx, "e", JSON(make(chan int)), &SendEventOptions{FireAndForget: true}), "encoding the JSON payload"},
+		{"zero payload", c.SendToGroup(ctx, "g", Payload{}, nil), "payload is empty"},
+		{"zero payload event", c.SendEvent(ctx, "e", Payload{}, nil), "payload is empty"},
+		{"invalid UTF-8 event", c.SendEvent(ctx, "e\xff", Text("x"), nil), "event name of valid UTF-8"},
 	}
 	for _, tt := range tests {
 		if tt.err == nil || !strings.Contains(tt.err.Error(), tt.want) {
 			t.Errorf("%s: error %v, want one containing %q", tt.name, tt.err, tt.want)
+		} else if len(tt.err.Error()) > 500 {
+			t.Errorf("%s: a %d-byte error", tt.name, len(tt.err.Error()))
 		}
 	}
 }
