@@ -93,7 +93,7 @@ func TestMQTTUpstreamEvents(t *testing.T) {
 		t.Errorf("connect mqtt object (-want +got):\n%s", diff)
 	}
 	phys := connect.header.Get(wire.HeaderCEPhysicalConnectionID)
-	if phys == "" || connect.header.Get(wire.HeaderCESubprotocol) != wire.CESubprotocolMQTT {
+	if phys == "" || connect.header.Get(wire.HeaderCESubprotocol) != wire.SubprotocolMQTT {
 		t.Errorf("connect headers %v", connect.header)
 	}
 	for _, p := range []*recordedPost{connected, disconnected} {

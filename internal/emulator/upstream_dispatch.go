@@ -423,7 +423,7 @@ func (d *dispatcher) connectEvent(ctx context.Context, s *UpstreamSetting, req C
 			pw := base64.StdEncoding.EncodeToString(m.Password)
 			full.MQTT.Password = &pw
 		}
-		ev.subprotocol, ev.physicalConnectionID = wire.CESubprotocolMQTT, m.PhysicalConnectionID
+		ev.subprotocol, ev.physicalConnectionID = wire.SubprotocolMQTT, m.PhysicalConnectionID
 	}
 	data, err := json.Marshal(full)
 	if err != nil {
@@ -546,7 +546,7 @@ func (d *dispatcher) notify(ctx context.Context, info ConnectionInfo, name, ceTy
 		name: name, ceType: ceType, contentType: wire.ContentTypeJSON, body: body,
 	}
 	if info.MQTT != nil {
-		ev.subprotocol = wire.CESubprotocolMQTT
+		ev.subprotocol = wire.SubprotocolMQTT
 		ev.physicalConnectionID, ev.sessionID = info.MQTT.PhysicalConnectionID, info.MQTT.SessionID
 	}
 	a, err := d.deliver(ctx, s, ev)

@@ -61,7 +61,7 @@ func newMQTTDispatcher(t *testing.T) (*dispatcher, *mqttApp) {
 
 func mqttConnectRequest(version int, user string) ConnectRequest {
 	return ConnectRequest{
-		Hub: "chat", ConnectionID: "client-1", Subprotocols: []string{wire.CESubprotocolMQTT},
+		Hub: "chat", ConnectionID: "client-1", Subprotocols: []string{wire.SubprotocolMQTT},
 		Headers: map[string][]string{"Host": {"emu.local"}},
 		MQTT: &MQTTConnect{PhysicalConnectionID: "phys-1", ProtocolVersion: version, Username: &user, Password: []byte("pw"),
 			UserProperties: []wire.CEMQTTUserProperty{{Name: "site", Value: "north"}}},
@@ -90,7 +90,7 @@ func TestDispatcherMQTTEvents(t *testing.T) {
 	}
 
 	session := &MQTTSession{PhysicalConnectionID: "phys-1", SessionID: "sess-1"}
-	info := ConnectionInfo{Hub: "chat", ConnectionID: "client-1", UserID: "dev", Subprotocol: wire.CESubprotocolMQTT, MQTT: session}
+	info := ConnectionInfo{Hub: "chat", ConnectionID: "client-1", UserID: "dev", Subprotocol: wire.SubprotocolMQTT, MQTT: session}
 	d.HandleConnected(ctx, info)
 	if diff := cmp.Diff(&eventhandler.MQTTConnection{PhysicalConnectionID: "phys-1", SessionID: "sess-1"}, app.connected.ConnectionContext.MQTT); diff != "" {
 		t.Errorf("connected's MQTT connection (-want +got):\n%s", diff)

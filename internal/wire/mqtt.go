@@ -4,7 +4,8 @@ package wire
 // "Cross-protocol communication between MQTT clients and Web PubSub
 // clients").
 const (
-	// SubprotocolMQTT is the WebSocket subprotocol MQTT clients offer.
+	// SubprotocolMQTT is the WebSocket subprotocol MQTT clients offer, and
+	// the ce-subprotocol of every MQTT client's event.
 	SubprotocolMQTT = "mqtt"
 	// TopicServerMessages is the topic on which MQTT clients receive REST
 	// sends to all, to a user and to a connection ("REST API specification

@@ -17,8 +17,6 @@ const (
 	// HeaderCESessionID identifies the MQTT session. Present on MQTT
 	// connected and disconnected events, absent on connect.
 	HeaderCESessionID = "ce-sessionId"
-	// CESubprotocolMQTT is the ce-subprotocol of every MQTT client's event.
-	CESubprotocolMQTT = "mqtt"
 )
 
 // MQTT protocol versions, as the connect event's mqtt.protocolVersion

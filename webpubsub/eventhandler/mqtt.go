@@ -166,7 +166,7 @@ func (e *MQTTRejectError) status() int { return wire.MQTTStatusForConnectCode(in
 // isMQTT reports whether headers are an MQTT client's event: ce-subprotocol
 // mqtt and a ce-physicalConnectionId, as the official handlers decide.
 func isMQTT(h http.Header) bool {
-	return strings.Contains(strings.ToLower(h.Get(wire.HeaderCESubprotocol)), wire.CESubprotocolMQTT) &&
+	return strings.Contains(strings.ToLower(h.Get(wire.HeaderCESubprotocol)), wire.SubprotocolMQTT) &&
 		h.Get(wire.HeaderCEPhysicalConnectionID) != ""
 }
 

@@ -1,8 +1,6 @@
 package webpubsubtest
 
 import (
-	"errors"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -31,27 +29,6 @@ func TestRoundTripRefusesForeignURLs(t *testing.T) {
 		}
 		if resp, err := tr.RoundTrip(req); err == nil || !strings.Contains(err.Error(), "unexpected event handler URL") {
 			t.Errorf("%s: %v, %v; want an error", raw, resp, err)
-		}
-	}
-}
-
-func TestRefusedError(t *testing.T) {
-	network := errors.New("connection refused")
-	tests := []struct {
-		name string
-		resp *http.Response
-		want string
-	}{
-		{"no response", nil, "connection refused"},
-		{"JSON body", &http.Response{StatusCode: 403, Body: io.NopCloser(strings.NewReader(`{"code":"Forbidden","message":"no way"}`))},
-			"the service refused the connection with 403 Forbidden: no way"},
-		{"text body", &http.Response{StatusCode: 400, Body: io.NopCloser(strings.NewReader("bad hub\n"))},
-			"the service refused the connection with 400 Bad Request: bad hub"},
-		{"no body", &http.Response{StatusCode: 503}, "the service refused the connection with 503 Service Unavailable: no reason given"},
-	}
-	for _, tt := range tests {
-		if got := refusedError(tt.resp, network).Error(); got != tt.want {
-			t.Errorf("%s: %q, want %q", tt.name, got, tt.want)
 		}
 	}
 }
