@@ -884,17 +884,7 @@ func (s *mqttSession) publishWillLocked(c *conn) {
 // published now or after its delay; the session waits for a reconnect for
 // its expiry, or ends.
 func (c *conn) mqttPhysicalGone(p *physical) {
-	c.mu.Lock()
-	p.gone = true
-	close(p.done)
-	if c.phys != p {
-		c.mu.Unlock()
-		return
-	}
-	c.phys = nil
-	if c.closed {
-		c.mu.Unlock()
-		c.e.detach(c)
+	if !c.dropPhysical(p) {
 		return
 	}
 	s := c.mq

@@ -348,20 +348,31 @@ func (c *conn) isClosed() bool {
 	return c.closed
 }
 
-// physicalGone runs after a socket ends. A reliable connection waits for a
-// reconnect for the recovery window; any other connection ends.
-func (c *conn) physicalGone(p *physical) {
+// dropPhysical marks the socket p gone. It returns true, with c.mu held,
+// when p was the connection's current socket and the connection is still
+// open, so the caller decides what the connection does next; otherwise it
+// returns false with c.mu released (and a closed connection detached).
+func (c *conn) dropPhysical(p *physical) bool {
 	c.mu.Lock()
 	p.gone = true
 	close(p.done)
 	if c.phys != p {
 		c.mu.Unlock()
-		return
+		return false
 	}
 	c.phys = nil
 	if c.closed {
 		c.mu.Unlock()
 		c.e.detach(c)
+		return false
+	}
+	return true
+}
+
+// physicalGone runs after a socket ends. A reliable connection waits for a
+// reconnect for the recovery window; any other connection ends.
+func (c *conn) physicalGone(p *physical) {
+	if !c.dropPhysical(p) {
 		return
 	}
 	if c.kind == protocolReliable {
