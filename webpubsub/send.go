@@ -2,6 +2,7 @@ package webpubsub
 
 import (
 	"context"
+	"io"
 	"net/http"
 	"time"
 
@@ -72,25 +73,43 @@ func (c *Client) SendToAll(ctx context.Context, msg Message, opts *SendToAllOpti
 	if params.MessageTTLSeconds, err = c.ttlSeconds(o.TTL); err != nil {
 		return err
 	}
-	req, err := c.sendToAllRequest(ctx, &params, &msg)
-	return c.run(ctx, op, req, err)
+	req, err := c.sendToAllRequest(ctx, op, &params, &msg)
+	if err != nil {
+		return err
+	}
+	return c.run(ctx, op, req, nil)
 }
 
 // sendToAllRequest builds the request of a SendToAll: from the cached
 // template when params carry no option, else with the generated builder.
-func (c *Client) sendToAllRequest(ctx context.Context, params *gen.SendToAllParams, msg *Message) (*http.Request, error) {
+func (c *Client) sendToAllRequest(ctx context.Context, op string, params *gen.SendToAllParams, msg *Message) (*http.Request, error) {
 	if req, ok, err := c.newSendToAllRequest(ctx, params, msg); ok {
-		return req, err
+		if err != nil {
+			return nil, invalidArg("%s: building the request: %v", op, err)
+		}
+		return req, nil
 	}
+	return sendRequest(op, msg, func(body io.Reader) (*http.Request, error) {
+		return gen.NewSendToAllRequestWithBody(c.server, c.hub, params, msg.contentType, body)
+	})
+}
+
+// sendRequest builds a send's request with build from msg's body, and
+// makes a seekable Stream replayable for retries. A bad message is its own
+// error (ErrInvalidArgument); a failed build is named with op.
+func sendRequest(op string, msg *Message, build func(body io.Reader) (*http.Request, error)) (*http.Request, error) {
 	body, replay, err := sendBody(msg)
 	if err != nil {
 		return nil, err
 	}
-	req, err := gen.NewSendToAllRequestWithBody(c.server, c.hub, params, msg.contentType, body)
-	if err == nil && replay != nil {
+	req, err := build(body)
+	if err != nil {
+		return nil, invalidArg("%s: building the request: %v", op, err)
+	}
+	if replay != nil {
 		replay(req)
 	}
-	return req, err
+	return req, nil
 }
 
 // SendToUser sends msg to every connection of userID (POST
@@ -113,15 +132,13 @@ func (c *Client) SendToUser(ctx context.Context, userID string, msg Message, opt
 	if params.MessageTTLSeconds, err = c.ttlSeconds(o.TTL); err != nil {
 		return err
 	}
-	body, replay, err := sendBody(&msg)
+	req, err := sendRequest(op, &msg, func(body io.Reader) (*http.Request, error) {
+		return gen.NewSendToUserRequestWithBody(c.server, c.hub, userID, &params, msg.contentType, body)
+	})
 	if err != nil {
 		return err
 	}
-	req, err := gen.NewSendToUserRequestWithBody(c.server, c.hub, userID, &params, msg.contentType, body)
-	if err == nil && replay != nil {
-		replay(req)
-	}
-	return c.run(ctx, op, req, err)
+	return c.run(ctx, op, req, nil)
 }
 
 // SendToConnection sends msg to one connection (POST
@@ -141,15 +158,13 @@ func (c *Client) SendToConnection(ctx context.Context, connectionID string, msg 
 	if params.MessageTTLSeconds, err = c.ttlSeconds(o.TTL); err != nil {
 		return err
 	}
-	body, replay, err := sendBody(&msg)
+	req, err := sendRequest(op, &msg, func(body io.Reader) (*http.Request, error) {
+		return gen.NewSendToConnectionRequestWithBody(c.server, c.hub, connectionID, &params, msg.contentType, body)
+	})
 	if err != nil {
 		return err
 	}
-	req, err := gen.NewSendToConnectionRequestWithBody(c.server, c.hub, connectionID, &params, msg.contentType, body)
-	if err == nil && replay != nil {
-		replay(req)
-	}
-	return c.run(ctx, op, req, err)
+	return c.run(ctx, op, req, nil)
 }
 
 // SendToGroup sends msg to every connection in group (POST
@@ -175,13 +190,11 @@ func (c *Client) SendToGroup(ctx context.Context, group string, msg Message, opt
 	if params.MessageTTLSeconds, err = c.ttlSeconds(o.TTL); err != nil {
 		return err
 	}
-	body, replay, err := sendBody(&msg)
+	req, err := sendRequest(op, &msg, func(body io.Reader) (*http.Request, error) {
+		return gen.NewSendToGroupRequestWithBody(c.server, c.hub, group, &params, msg.contentType, body)
+	})
 	if err != nil {
 		return err
 	}
-	req, err := gen.NewSendToGroupRequestWithBody(c.server, c.hub, group, &params, msg.contentType, body)
-	if err == nil && replay != nil {
-		replay(req)
-	}
-	return c.run(ctx, op, req, err)
+	return c.run(ctx, op, req, nil)
 }

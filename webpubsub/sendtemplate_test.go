@@ -105,7 +105,7 @@ func TestSendToAllFastPathKeepsEveryParameter(t *testing.T) {
 	for name, params := range cases {
 		t.Run(name, func(t *testing.T) {
 			for _, msg := range []Message{Text("hi"), RawJSON([]byte(`{"a":1}`)), Binary([]byte{1})} {
-				got, err := c.sendToAllRequest(context.Background(), &params, &msg)
+				got, err := c.sendToAllRequest(context.Background(), "SendToAll", &params, &msg)
 				if err != nil {
 					t.Fatal(err)
 				}
