@@ -108,6 +108,7 @@ func main() {
 	jsDir := flag.String("js", "bench/js", "directory of recv.mjs with node_modules (skipped when missing)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
 	flag.StringVar(&allocProfile, "alloc-profile", "", "write an allocation profile (every allocation) of the wsclient receiver to this file")
+	flag.StringVar(&idleProfile, "idle-profile", "", "write a heap profile of the idle connections' process to this file")
 	flag.Parse()
 	if *messages < 1 || *size < 9 || *rounds < 1 || *window < progressEvery || *conns < 0 || *queue < 0 {
 		fmt.Fprintln(os.Stderr, "clientload: -messages and -rounds must be >= 1, -size >= 9, -window >= 100, -conns and -idle-queue >= 0")
@@ -322,8 +323,9 @@ func measure(ctx context.Context, cmd *exec.Cmd, pub *wsclient.Client, messages,
 	}
 }
 
-// allocProfile is the -alloc-profile file, passed to the receiver child.
-var allocProfile string
+// allocProfile is the -alloc-profile file, passed to the receiver child;
+// idleProfile the -idle-profile file, passed to the idle child.
+var allocProfile, idleProfile string
 
 // reliableBuffer is the emulator's limit of unacknowledged messages per
 // reliable connection in this benchmark (the service's is 1,000).
@@ -397,14 +399,7 @@ func recvChild(args []string) error {
 	runtime.ReadMemStats(&ms)
 	b, _ := json.Marshal(result{Count: want, Seconds: secs, CPUMicros: float64(cpu.Microseconds()), Allocs: float64(ms.Mallocs - mallocs0)})
 	if args[3] != "" {
-		f, err := os.Create(args[3])
-		if err != nil {
-			return err
-		}
-		if err := pprof.Lookup("allocs").WriteTo(f, 0); err != nil {
-			return err
-		}
-		if err := f.Close(); err != nil {
+		if err := writeProfile("allocs", args[3]); err != nil {
 			return err
 		}
 	}
@@ -414,7 +409,7 @@ func recvChild(args []string) error {
 
 // idle runs the idle child and prints its figures.
 func idle(ctx context.Context, self, url string, conns, queue int) error {
-	cmd := exec.CommandContext(ctx, self, "-idle", url, strconv.Itoa(conns), strconv.Itoa(queue))
+	cmd := exec.CommandContext(ctx, self, "-idle", url, strconv.Itoa(conns), strconv.Itoa(queue), idleProfile)
 	cmd.Stderr = os.Stderr
 	out, err := cmd.Output()
 	if err != nil {
@@ -431,10 +426,11 @@ func idle(ctx context.Context, self, url string, conns, queue int) error {
 	return nil
 }
 
-// idleChild opens N connections, measures, and stops them: URL N QUEUE.
+// idleChild opens N connections, measures, and stops them: URL N QUEUE
+// PROFILE (PROFILE may be empty).
 func idleChild(args []string) error {
-	if len(args) != 3 {
-		return errors.New("-idle URL N QUEUE")
+	if len(args) != 4 {
+		return errors.New("-idle URL N QUEUE PROFILE")
 	}
 	n, err := strconv.Atoi(args[1])
 	if err != nil {
@@ -504,9 +500,27 @@ func idleChild(args []string) error {
 	}
 	time.Sleep(time.Second)
 	rss1, heap1, g1 := settle()
+	if args[3] != "" {
+		if err := writeProfile("heap", args[3]); err != nil {
+			return err
+		}
+	}
 	b, _ := json.Marshal(idleResult{Conns: n, Queue: queue, RSSBefore: rss0, RSSAfter: rss1, HeapBefore: heap0, HeapAfter: heap1, GoroutinesPer: (g1 - g0) / n})
 	_, err = io.WriteString(os.Stdout, string(b)+"\n")
 	return err
+}
+
+// writeProfile writes the named runtime/pprof profile to a file.
+func writeProfile(name, file string) error {
+	f, err := os.Create(file)
+	if err != nil {
+		return err
+	}
+	if err := pprof.Lookup(name).WriteTo(f, 0); err != nil {
+		_ = f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 // settle collects garbage, returns freed memory to the system and reads
