@@ -14,8 +14,6 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // Protocol is the WebSocket subprotocol a client speaks.
@@ -190,9 +188,9 @@ type Client struct {
 	reliable bool
 
 	mu        sync.Mutex
-	state     int // stateNew, stateRunning, stateStopped
-	ws        *websocket.Conn
-	ready     chan struct{} // closed while ws != nil
+	state     int           // stateNew, stateRunning, stateStopped
+	sock      *socket       // the current socket, nil between sockets
+	ready     chan struct{} // closed while sock != nil
 	connURL   string        // the URL of the current logical connection
 	connID    string
 	userID    string
@@ -204,7 +202,6 @@ type Client struct {
 
 	maxSeq   atomic.Uint64 // highest sequence id queued
 	ackedSeq atomic.Uint64 // highest sequence id acknowledged to the service
-	ackNow   chan struct{}
 
 	runCtx  context.Context // ends when the client stops
 	cancel  context.CancelFunc
@@ -218,7 +215,7 @@ type Client struct {
 	dispatchDone chan struct{}
 	inCallback   atomic.Bool
 	dispatcher   atomic.Uint64 // goroutine id of dispatch
-	lastRecovery time.Time     // start of the last recovery dial (manage only)
+	lastRecovery time.Time     // start of the last recovery dial (run only)
 }
 
 const (
@@ -299,7 +296,6 @@ func NewWithURLFunc(urlFunc func(context.Context) (string, error), opts *Options
 		ready:    make(chan struct{}),
 		groups:   map[string]struct{}{},
 		pending:  map[uint64]*pendingOp{},
-		ackNow:   make(chan struct{}, 1),
 		stopReq:  make(chan struct{}),
 		done:     make(chan struct{}),
 	}, nil
@@ -373,7 +369,7 @@ func (c *Client) Start(ctx context.Context) error {
 	}
 	c.mu.Unlock()
 	c.newLogical(s, u)
-	go c.manage(s)
+	go c.run(s)
 	return nil
 }
 
@@ -400,11 +396,32 @@ func (c *Client) Stop() {
 		}
 		return
 	}
-	c.stopOne.Do(func() { close(c.stopReq) })
+	first := false
+	c.stopOne.Do(func() { close(c.stopReq); first = true })
 	if c.cancel != nil {
 		c.cancel() // ends a reconnect's or recovery's dial at once
 	}
+	// The current socket gets the final ack and a normal close, which
+	// ends the client's read of it; the client's goroutine closes a
+	// socket it attaches after this point itself.
+	s := c.sock
+	if !first {
+		s = nil
+	}
+	if s != nil && fromCallback {
+		c.helpers.Add(1) // before the client's goroutine detaches s and waits for helpers
+	}
 	c.mu.Unlock()
+	switch {
+	case s == nil:
+	case fromCallback:
+		go func() {
+			defer c.helpers.Done()
+			c.stopSocket(s)
+		}()
+	default:
+		c.stopSocket(s)
+	}
 	if !fromCallback {
 		<-c.done
 	}

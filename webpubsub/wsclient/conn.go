@@ -10,6 +10,7 @@ import (
 	"net/url"
 	"slices"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 	"unicode/utf8"
@@ -19,18 +20,38 @@ import (
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
-// socket is one WebSocket of a logical connection.
+// socket is one WebSocket of a logical connection. The client's goroutine
+// reads it; timers send its sequence acks and keep-alive pings and watch
+// for a dead connection (see serve).
 type socket struct {
-	ws      *websocket.Conn
-	first   serverFrame // the connected message
-	done    chan struct{}
-	recv    atomic.Uint64 // frames read, for the dead-connection timer
-	err     error         // why reading ended; set before done closes
+	ws *websocket.Conn
+	// From the service's connected message.
+	connectionID, userID, reconnTok string
+
+	recv    atomic.Uint64 // frames read, for the dead-connection check
+	err     error         // why reading ended (the reader's)
 	discMsg atomic.Value  // string: the service's disconnected message
 	// delivering is set while the reader handles a frame, which includes
 	// waiting for room in a full receive queue: a slow consumer, not a
 	// dead connection.
 	delivering atomic.Bool
+	dead       atomic.Bool // the dead-connection check closed the socket
+
+	// Background work while the socket is read: the timers and the
+	// writes they make. bg counts armed timers and running background
+	// functions; ended (under Client.mu) keeps timers from being armed
+	// again once reading ended.
+	bg       sync.WaitGroup
+	ended    bool
+	writing  atomic.Bool // a background write (ack or ping) is in flight
+	ackArmed atomic.Bool // ackTimer is armed or running
+	ackTimer *time.Timer // the 1 s sequence ack; made on the first need
+	alive    *time.Timer // the keep-alive ping and dead-connection check
+	// The keep-alive timer's own state.
+	seen               uint64
+	lastSeen, lastPing time.Time
+
+	stopOnce sync.Once // the final ack and normal close, for Stop
 }
 
 // connect fetches a URL and opens a new connection with it.
@@ -141,7 +162,7 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		_ = ws.CloseNow()
 		return nil, fail(0, err.Error(), nil)
 	}
-	return &socket{ws: ws, first: f, done: make(chan struct{})}, nil
+	return &socket{ws: ws, connectionID: f.ConnectionID, userID: f.UserID, reconnTok: f.ReconnectionToken}, nil
 }
 
 // maxSequenceID is the largest sequence id accepted: 2^53, the largest
@@ -192,25 +213,28 @@ func closeCode(err error) int {
 	return int(websocket.CloseStatus(err))
 }
 
-// newLogical installs s as the first socket of a new logical connection
-// and raises the connected event.
+// newLogical installs s as the first socket of a new logical connection,
+// raises the connected event and, aside from the reader, sends the
+// requests that wait for a connection and joins the client's groups again.
 func (c *Client) newLogical(s *socket, u string) {
 	c.maxSeq.Store(0)
 	c.ackedSeq.Store(0)
 	c.mu.Lock()
-	c.connURL, c.connID, c.userID, c.reconnTok = u, s.first.ConnectionID, s.first.UserID, s.first.ReconnectionToken
+	c.connURL, c.connID, c.userID, c.reconnTok = u, s.connectionID, s.userID, s.reconnTok
 	c.mu.Unlock()
-	c.attach(s)
-	c.log.Info("wsclient: connected", "connectionId", redact(s.first.ConnectionID))
-	c.emit(ConnectedEvent{ConnectionID: s.first.ConnectionID, UserID: s.first.UserID, ReconnectionToken: s.first.ReconnectionToken})
+	resend := c.attach(s)
+	c.log.Info("wsclient: connected", "connectionId", redact(s.connectionID))
+	c.emit(ConnectedEvent{ConnectionID: s.connectionID, UserID: s.userID, ReconnectionToken: s.reconnTok})
+	c.sendAside(s, resend, c.rejoinGroups())
 }
 
-// attach makes s the current socket, starts its reader and sends the
-// requests that wait for a connection (on a recovery also those sent
-// before, with their ack ids, which the service deduplicates).
-func (c *Client) attach(s *socket) {
+// attach makes s the current socket and returns the requests to send on
+// it: those that wait for a connection and, on a recovery, those sent
+// before (with their ack ids, which the service deduplicates), in ack id
+// order.
+func (c *Client) attach(s *socket) []*pendingOp {
 	c.mu.Lock()
-	c.ws = s.ws
+	c.sock = s
 	close(c.ready)
 	var resend []*pendingOp
 	for _, p := range c.pending {
@@ -218,13 +242,27 @@ func (c *Client) attach(s *socket) {
 		p.sent = true
 	}
 	c.mu.Unlock()
-	go c.read(s)
 	slices.SortFunc(resend, func(a, b *pendingOp) int { return compareUint(a.id, b.id) })
-	for _, p := range resend {
-		if err := c.write(s.ws, p.frame); err != nil {
-			return // the socket broke; the next recovery sends them again
-		}
+	return resend
+}
+
+// sendAside writes resend on s and then joins groups, on a goroutine of
+// its own: the client's goroutine reads s meanwhile, and the acks arrive
+// through it.
+func (c *Client) sendAside(s *socket, resend []*pendingOp, groups []string) {
+	if len(resend) == 0 && len(groups) == 0 {
+		return
 	}
+	c.helpers.Add(1)
+	go func() {
+		defer c.helpers.Done()
+		for _, p := range resend {
+			if err := c.write(s.ws, p.frame); err != nil {
+				break // the socket broke; the next recovery sends them again
+			}
+		}
+		c.rejoin(groups)
+	}()
 }
 
 func compareUint(a, b uint64) int {
@@ -240,8 +278,8 @@ func compareUint(a, b uint64) int {
 // detach forgets the current socket.
 func (c *Client) detach() {
 	c.mu.Lock()
-	if c.ws != nil {
-		c.ws = nil
+	if c.sock != nil {
+		c.sock = nil
 		c.ready = make(chan struct{})
 	}
 	c.mu.Unlock()
@@ -256,8 +294,10 @@ func (c *Client) write(ws *websocket.Conn, b []byte) error {
 	return ws.Write(ctx, websocket.MessageText, b)
 }
 
-// manage runs the client's life cycle until it stops.
-func (c *Client) manage(s *socket) {
+// run is the client's goroutine: it reads the current socket and, when
+// reading ends, recovers the connection or opens a new one, until the
+// client stops.
+func (c *Client) run(s *socket) {
 	var stopErr error
 	defer func() { c.shutdown(stopErr) }()
 	// attempts counts new connections in a row that did not stay up for
@@ -285,7 +325,7 @@ func (c *Client) manage(s *socket) {
 		}
 		if next := c.recover(endErr, window); next != nil {
 			sockUp = time.Now()
-			c.log.Info("wsclient: connection recovered", "connectionId", redact(next.first.ConnectionID))
+			c.log.Info("wsclient: connection recovered", "connectionId", redact(next.connectionID))
 			s = next
 			continue
 		}
@@ -309,7 +349,6 @@ func (c *Client) manage(s *socket) {
 		attempts, up = used, time.Now()
 		window, sockUp = time.Time{}, up
 		c.newLogical(next, u)
-		c.rejoin()
 		s = next
 	}
 }
@@ -339,49 +378,160 @@ func (c *Client) sleep(d time.Duration) bool {
 	}
 }
 
-// serve runs while s is open: it sends sequence acks and keep-alive
-// pings, and drops s when nothing arrived for KeepAliveTimeout. It returns
-// why s ended, or stopping=true after closing s for Stop.
+// serve reads s until it ends, while timers send its sequence acks and
+// keep-alive pings and drop it when nothing arrived for
+// KeepAliveTimeout. It returns why s ended, or stopping=true after s was
+// closed for Stop.
 func (c *Client) serve(s *socket) (err error, stopping bool) {
-	// One ticker: the sequence ack schedule on the reliable protocol, and
-	// at least once a second for the dead-connection check.
-	tick := c.opts.KeepAliveInterval
-	if c.reliable || tick <= 0 || tick > sequenceAckInterval && c.opts.KeepAliveTimeout > 0 {
-		tick = sequenceAckInterval
+	// Stop closes the current socket; one attached after Stop was called
+	// is closed here, unread.
+	if !c.stopping() {
+		c.startKeepAlive(s)
+		c.read(s)
+		c.endTimers(s)
 	}
-	t := time.NewTicker(tick)
-	defer t.Stop()
-	lastPing, lastSeen, seen := time.Now(), time.Now(), uint64(0)
-	for {
-		select {
-		case <-s.done:
-			return s.err, false
-		case <-c.stopReq:
-			c.sendSequenceAck(s)
-			_ = s.ws.Close(websocket.StatusNormalClosure, "")
-			<-s.done
-			return nil, true
-		case <-c.ackNow:
-			c.sendSequenceAck(s)
-		case now := <-t.C:
-			c.sendSequenceAck(s)
-			if n := s.recv.Load(); n != seen || s.delivering.Load() {
-				seen, lastSeen = n, now
-			}
-			if c.opts.KeepAliveTimeout > 0 && now.Sub(lastSeen) >= c.opts.KeepAliveTimeout {
-				_ = s.ws.CloseNow()
-				<-s.done
-				return fmt.Errorf("nothing received for %s: the connection is considered dead", c.opts.KeepAliveTimeout), false
-			}
-			if c.opts.KeepAliveInterval > 0 && now.Sub(lastPing) >= c.opts.KeepAliveInterval {
-				lastPing = now
-				_ = c.write(s.ws, pingFrame)
-			}
-		}
+	if c.stopping() {
+		c.stopSocket(s)
+		return nil, true
 	}
+	if s.dead.Load() {
+		return fmt.Errorf("nothing received for %s: the connection is considered dead", c.opts.KeepAliveTimeout), false
+	}
+	return s.err, false
+}
+
+// stopSocket sends the final sequence ack and closes s normally, once:
+// Stop calls it, and the client's goroutine waits in it for Stop's call
+// to finish.
+func (c *Client) stopSocket(s *socket) {
+	s.stopOnce.Do(func() {
+		c.sendSequenceAck(s)
+		_ = s.ws.Close(websocket.StatusNormalClosure, "")
+	})
+}
+
+// keepAlivePeriod is how often the keep-alive timer runs (0: never): at
+// every ping, and at least six times per KeepAliveTimeout, so that a dead
+// connection is dropped at most a sixth of the timeout late.
+func (c *Client) keepAlivePeriod() time.Duration {
+	p, t := c.opts.KeepAliveInterval, c.opts.KeepAliveTimeout
+	if t > 0 && (p <= 0 || p > t/6) {
+		p = max(t/6, time.Millisecond)
+	}
+	return max(p, 0)
+}
+
+// startKeepAlive arms s's keep-alive timer.
+func (c *Client) startKeepAlive(s *socket) {
+	p := c.keepAlivePeriod()
+	if p == 0 {
+		return
+	}
+	s.lastSeen = time.Now()
+	s.lastPing = s.lastSeen
+	s.bg.Add(1)
+	c.mu.Lock() // the timer reads s.alive under c.mu to arm itself again
+	s.alive = time.AfterFunc(p, func() { c.keepAlive(s) })
+	c.mu.Unlock()
+}
+
+// keepAlive runs on s's keep-alive timer: it drops s when nothing arrived
+// for KeepAliveTimeout (a reader waiting for room in a full receive queue
+// counts as receiving), and pings every KeepAliveInterval.
+func (c *Client) keepAlive(s *socket) {
+	defer s.bg.Done()
+	now := time.Now()
+	if n := s.recv.Load(); n != s.seen || s.delivering.Load() {
+		s.seen, s.lastSeen = n, now
+	}
+	if t := c.opts.KeepAliveTimeout; t > 0 && now.Sub(s.lastSeen) >= t {
+		s.dead.Store(true)
+		_ = s.ws.CloseNow()
+		return
+	}
+	// A write still in flight (an ack the service does not take) is not
+	// joined by a ping.
+	if i := c.opts.KeepAliveInterval; i > 0 && now.Sub(s.lastPing) >= i && s.writing.CompareAndSwap(false, true) {
+		s.lastPing = now
+		_ = c.write(s.ws, pingFrame)
+		s.writing.Store(false)
+	}
+	c.rearm(s, func() *time.Timer { return s.alive }, c.keepAlivePeriod())
+}
+
+// rearm arms the timer again after d, unless reading s ended; it reports
+// whether it did. The timer is read under c.mu, where it was set.
+func (c *Client) rearm(s *socket, timer func() *time.Timer, d time.Duration) bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if s.ended {
+		return false
+	}
+	s.bg.Add(1)
+	timer().Reset(d)
+	return true
+}
+
+// endTimers stops s's timers once reading it ended and waits for the
+// background work they started.
+func (c *Client) endTimers(s *socket) {
+	c.mu.Lock()
+	s.ended = true
+	c.mu.Unlock()
+	if s.alive != nil && s.alive.Stop() {
+		s.bg.Done()
+	}
+	if s.ackTimer != nil && s.ackTimer.Stop() {
+		s.bg.Done()
+	}
+	s.bg.Wait()
 }
 
 var pingFrame = []byte(`{"type":"` + wire.TypePing + `"}`)
+
+// queued is called by the reader when it queued a message with sequence
+// id seq: the id is acknowledged at once, aside from the reader, when it
+// is more than quickAckGap ahead of the last ack, and otherwise within
+// sequenceAckInterval by a timer that is armed only while an id waits.
+func (c *Client) queued(s *socket, seq uint64) {
+	c.maxSeq.Store(seq)
+	if seq-c.ackedSeq.Load() > quickAckGap && !s.writing.Load() && s.writing.CompareAndSwap(false, true) {
+		s.bg.Add(1)
+		go func() {
+			defer s.bg.Done()
+			c.sendSequenceAck(s)
+			s.writing.Store(false)
+		}()
+	}
+	if s.ackArmed.Load() || !s.ackArmed.CompareAndSwap(false, true) {
+		return
+	}
+	s.bg.Add(1)
+	if s.ackTimer != nil {
+		s.ackTimer.Reset(sequenceAckInterval)
+		return
+	}
+	c.mu.Lock() // the timer reads s.ackTimer under c.mu to arm itself again
+	s.ackTimer = time.AfterFunc(sequenceAckInterval, func() { c.ackTick(s) })
+	c.mu.Unlock()
+}
+
+// ackTick runs on s's sequence ack timer: it acknowledges the highest
+// queued sequence id (unless another write is in flight) and arms the
+// timer again while an id waits.
+func (c *Client) ackTick(s *socket) {
+	defer s.bg.Done()
+	if s.writing.CompareAndSwap(false, true) {
+		c.sendSequenceAck(s)
+		s.writing.Store(false)
+	}
+	s.ackArmed.Store(false)
+	// The reader sets maxSeq before it looks at ackArmed: one of the two
+	// arms the timer for an id queued meanwhile.
+	if c.maxSeq.Load() != c.ackedSeq.Load() && s.ackArmed.CompareAndSwap(false, true) {
+		c.rearm(s, func() *time.Timer { return s.ackTimer }, sequenceAckInterval)
+	}
+}
 
 // sendSequenceAck acknowledges the highest queued sequence id if it
 // changed.
@@ -390,13 +540,20 @@ func (c *Client) sendSequenceAck(s *socket) {
 		return
 	}
 	seq := c.maxSeq.Load()
-	if seq == 0 || seq == c.ackedSeq.Load() {
+	if seq == 0 || seq <= c.ackedSeq.Load() {
 		return
 	}
 	b := strconv.AppendUint([]byte(`{"type":"`+wire.TypeSequenceAck+`","sequenceId":`), seq, 10)
 	b = append(b, '}')
-	if c.write(s.ws, b) == nil {
-		c.ackedSeq.Store(seq)
+	if c.write(s.ws, b) != nil {
+		return
+	}
+	// Stop's final ack may run beside a timer's: keep the highest.
+	for {
+		a := c.ackedSeq.Load()
+		if a >= seq || c.ackedSeq.CompareAndSwap(a, seq) {
+			return
+		}
 	}
 }
 
@@ -434,16 +591,16 @@ func (c *Client) recover(endErr error, deadline time.Time) *socket {
 		s, err := c.dial(ctx, u.String())
 		cancel()
 		if err == nil {
-			if s.first.ConnectionID != id {
+			if s.connectionID != id {
 				_ = s.ws.CloseNow()
 				return nil
 			}
-			if s.first.ReconnectionToken != "" {
+			if s.reconnTok != "" {
 				c.mu.Lock()
-				c.reconnTok = s.first.ReconnectionToken
+				c.reconnTok = s.reconnTok
 				c.mu.Unlock()
 			}
-			c.attach(s)
+			c.sendAside(s, c.attach(s), nil)
 			return s
 		}
 		var ce *ConnectError
@@ -501,11 +658,10 @@ const stableRecovery = 2 * time.Second
 // reconnect attempts to count from 1 again.
 const stableConnection = 10 * time.Second
 
-// rejoin joins the client's groups again on a new connection, aside from
-// the manager (the acks arrive through the reader).
-func (c *Client) rejoin() {
+// rejoinGroups returns the groups to join again on a new connection.
+func (c *Client) rejoinGroups() []string {
 	if c.opts.DisableAutoRejoin {
-		return
+		return nil
 	}
 	c.mu.Lock()
 	groups := make([]string, 0, len(c.groups))
@@ -513,28 +669,28 @@ func (c *Client) rejoin() {
 		groups = append(groups, g)
 	}
 	c.mu.Unlock()
-	if len(groups) == 0 {
-		return
-	}
 	slices.Sort(groups)
-	c.helpers.Add(1)
-	go func() {
-		defer c.helpers.Done()
-		for _, g := range groups {
-			if err := c.JoinGroup(c.runCtx, g); err != nil {
-				if c.stopping() {
-					return
-				}
-				c.mu.Lock()
-				delete(c.groups, g)
-				c.mu.Unlock()
-				c.emit(RejoinGroupFailedEvent{Group: g, Err: err})
-			}
-		}
-	}()
+	return groups
 }
 
-// shutdown ends the client: it runs on the manager when it returns.
+// rejoin joins groups again (on sendAside's goroutine: the acks arrive
+// through the reader).
+func (c *Client) rejoin(groups []string) {
+	for _, g := range groups {
+		if err := c.JoinGroup(c.runCtx, g); err != nil {
+			if c.stopping() {
+				return
+			}
+			c.mu.Lock()
+			delete(c.groups, g)
+			c.mu.Unlock()
+			c.emit(RejoinGroupFailedEvent{Group: g, Err: err})
+		}
+	}
+}
+
+// shutdown ends the client: it runs on the client's goroutine when it
+// returns.
 func (c *Client) shutdown(stopErr error) {
 	c.cancel()
 	c.helpers.Wait()
@@ -625,7 +781,6 @@ func (c *Client) call(it item) {
 
 // read reads s until it ends.
 func (c *Client) read(s *socket) {
-	defer close(s.done)
 	for {
 		typ, b, err := s.ws.Read(context.Background())
 		if err != nil {
@@ -678,13 +833,7 @@ func (c *Client) handle(s *socket, b []byte) error {
 			return errors.New("the client is stopping")
 		}
 		if f.SequenceID != 0 {
-			c.maxSeq.Store(f.SequenceID)
-			if f.SequenceID-c.ackedSeq.Load() > quickAckGap {
-				select {
-				case c.ackNow <- struct{}{}:
-				default:
-				}
-			}
+			c.queued(s, f.SequenceID)
 		}
 	case wire.TypeAck:
 		c.mu.Lock()

@@ -167,15 +167,15 @@ func (c *Client) invoke(ctx context.Context, r *request, ackID uint64) error {
 	}
 	p := &pendingOp{id: ackID, frame: b, done: make(chan error, 1)}
 	c.pending[ackID] = p
-	ws := c.ws
-	if ws != nil {
+	s := c.sock
+	if s != nil {
 		p.sent = true
 	}
 	c.mu.Unlock()
-	if ws != nil {
+	if s != nil {
 		// A failed write is not final: the request is sent again on the
 		// recovered connection, or fails with ErrAckLost.
-		_ = c.write(ws, b)
+		_ = c.write(s.ws, b)
 	}
 	select {
 	case err := <-p.done:
@@ -206,10 +206,10 @@ func (c *Client) fireAndForget(ctx context.Context, r *request) error {
 			c.mu.Unlock()
 			return err
 		}
-		ws, ready := c.ws, c.ready
+		s, ready := c.sock, c.ready
 		c.mu.Unlock()
-		if ws != nil {
-			if err := ws.Write(ctx, websocket.MessageText, b); err != nil {
+		if s != nil {
+			if err := s.ws.Write(ctx, websocket.MessageText, b); err != nil {
 				return fmt.Errorf("wsclient: %s: %w", r.Type, err)
 			}
 			return nil

@@ -122,9 +122,9 @@ func TestStopWhileReconnecting(t *testing.T) {
 	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c.mu.Lock()
-		ws := c.ws
+		s := c.sock
 		c.mu.Unlock()
-		if ws == nil {
+		if s == nil {
 			break
 		}
 		if time.Now().After(deadline) {
