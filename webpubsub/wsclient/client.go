@@ -286,7 +286,7 @@ func NewWithURLFunc(urlFunc func(context.Context) (string, error), opts *Options
 	}
 	log := o.Logger
 	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+		log = discardLogger
 	}
 	return &Client{
 		urlFunc:  urlFunc,
@@ -300,6 +300,9 @@ func NewWithURLFunc(urlFunc func(context.Context) (string, error), opts *Options
 		done:     make(chan struct{}),
 	}, nil
 }
+
+// discardLogger is the logger of every client without Options.Logger.
+var discardLogger = slog.New(slog.DiscardHandler)
 
 func orDefault(d, def time.Duration) time.Duration {
 	if d == 0 {

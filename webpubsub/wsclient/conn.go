@@ -43,7 +43,10 @@ type socket struct {
 	// again once reading ended.
 	bg       sync.WaitGroup
 	ended    bool
-	writing  atomic.Bool // a background write (ack or ping) is in flight
+	// writeMu is held by the one background write (ack or ping) in
+	// flight: timers skip their write while it is held (TryLock), Stop's
+	// final ack waits for it.
+	writeMu  sync.Mutex
 	ackArmed atomic.Bool // ackTimer is armed or running
 	ackTimer *time.Timer // the 1 s sequence ack; made on the first need
 	alive    *time.Timer // the keep-alive ping and dead-connection check
@@ -138,7 +141,7 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		return nil, fail(0, fmt.Sprintf("the service did not accept the %s subprotocol (it answered %q)", c.opts.Protocol, ws.Subprotocol()), nil)
 	}
 	ws.SetReadLimit(c.opts.ReadLimit)
-	typ, b, err := ws.Read(ctx)
+	typ, b, err := readConnected(ctx, ws)
 	if err != nil {
 		_ = ws.CloseNow()
 		if code := websocket.CloseStatus(err); code != -1 {
@@ -163,6 +166,17 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		return nil, fail(0, err.Error(), nil)
 	}
 	return &socket{ws: ws, connectionID: f.ConnectionID, userID: f.UserID, reconnTok: f.ReconnectionToken}, nil
+}
+
+// readConnected reads the service's first message until ctx ends. The
+// read itself gets no context: coder/websocket keeps the context of the
+// last read until the next frame arrives, and an idle client would hold
+// the handshake's contexts and their timers for as long as it idles (~0.5
+// KiB). ctx's end closes the socket instead, which ends the read.
+func readConnected(ctx context.Context, ws *websocket.Conn) (websocket.MessageType, []byte, error) {
+	stop := context.AfterFunc(ctx, func() { _ = ws.CloseNow() })
+	defer stop()
+	return ws.Read(context.Background())
 }
 
 // maxSequenceID is the largest sequence id accepted: 2^53, the largest
@@ -405,7 +419,9 @@ func (c *Client) serve(s *socket) (err error, stopping bool) {
 // to finish.
 func (c *Client) stopSocket(s *socket) {
 	s.stopOnce.Do(func() {
+		s.writeMu.Lock() // after an ack in flight, so that it is not sent twice
 		c.sendSequenceAck(s)
+		s.writeMu.Unlock()
 		_ = s.ws.Close(websocket.StatusNormalClosure, "")
 	})
 }
@@ -451,10 +467,10 @@ func (c *Client) keepAlive(s *socket) {
 	}
 	// A write still in flight (an ack the service does not take) is not
 	// joined by a ping.
-	if i := c.opts.KeepAliveInterval; i > 0 && now.Sub(s.lastPing) >= i && s.writing.CompareAndSwap(false, true) {
+	if i := c.opts.KeepAliveInterval; i > 0 && now.Sub(s.lastPing) >= i && s.writeMu.TryLock() {
 		s.lastPing = now
 		_ = c.write(s.ws, pingFrame)
-		s.writing.Store(false)
+		s.writeMu.Unlock()
 	}
 	c.rearm(s, func() *time.Timer { return s.alive }, c.keepAlivePeriod())
 }
@@ -487,20 +503,23 @@ func (c *Client) endTimers(s *socket) {
 	s.bg.Wait()
 }
 
+// ackInterval is sequenceAckInterval; tests change it.
+var ackInterval = sequenceAckInterval
+
 var pingFrame = []byte(`{"type":"` + wire.TypePing + `"}`)
 
 // queued is called by the reader when it queued a message with sequence
 // id seq: the id is acknowledged at once, aside from the reader, when it
 // is more than quickAckGap ahead of the last ack, and otherwise within
-// sequenceAckInterval by a timer that is armed only while an id waits.
+// ackInterval by a timer that is armed only while an id waits.
 func (c *Client) queued(s *socket, seq uint64) {
 	c.maxSeq.Store(seq)
-	if seq-c.ackedSeq.Load() > quickAckGap && !s.writing.Load() && s.writing.CompareAndSwap(false, true) {
+	if seq-c.ackedSeq.Load() > quickAckGap && s.writeMu.TryLock() {
 		s.bg.Add(1)
 		go func() {
 			defer s.bg.Done()
 			c.sendSequenceAck(s)
-			s.writing.Store(false)
+			s.writeMu.Unlock()
 		}()
 	}
 	if s.ackArmed.Load() || !s.ackArmed.CompareAndSwap(false, true) {
@@ -508,11 +527,11 @@ func (c *Client) queued(s *socket, seq uint64) {
 	}
 	s.bg.Add(1)
 	if s.ackTimer != nil {
-		s.ackTimer.Reset(sequenceAckInterval)
+		s.ackTimer.Reset(ackInterval)
 		return
 	}
 	c.mu.Lock() // the timer reads s.ackTimer under c.mu to arm itself again
-	s.ackTimer = time.AfterFunc(sequenceAckInterval, func() { c.ackTick(s) })
+	s.ackTimer = time.AfterFunc(ackInterval, func() { c.ackTick(s) })
 	c.mu.Unlock()
 }
 
@@ -521,15 +540,15 @@ func (c *Client) queued(s *socket, seq uint64) {
 // timer again while an id waits.
 func (c *Client) ackTick(s *socket) {
 	defer s.bg.Done()
-	if s.writing.CompareAndSwap(false, true) {
+	if s.writeMu.TryLock() {
 		c.sendSequenceAck(s)
-		s.writing.Store(false)
+		s.writeMu.Unlock()
 	}
 	s.ackArmed.Store(false)
 	// The reader sets maxSeq before it looks at ackArmed: one of the two
 	// arms the timer for an id queued meanwhile.
 	if c.maxSeq.Load() != c.ackedSeq.Load() && s.ackArmed.CompareAndSwap(false, true) {
-		c.rearm(s, func() *time.Timer { return s.ackTimer }, sequenceAckInterval)
+		c.rearm(s, func() *time.Timer { return s.ackTimer }, ackInterval)
 	}
 }
 
@@ -548,13 +567,7 @@ func (c *Client) sendSequenceAck(s *socket) {
 	if c.write(s.ws, b) != nil {
 		return
 	}
-	// Stop's final ack may run beside a timer's: keep the highest.
-	for {
-		a := c.ackedSeq.Load()
-		if a >= seq || c.ackedSeq.CompareAndSwap(a, seq) {
-			return
-		}
-	}
+	c.ackedSeq.Store(seq)
 }
 
 // recover tries to reattach to the logical connection for the recovery
