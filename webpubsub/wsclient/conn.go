@@ -41,8 +41,8 @@ type socket struct {
 	// writes they make. bg counts armed timers and running background
 	// functions; ended (under Client.mu) keeps timers from being armed
 	// again once reading ended.
-	bg       sync.WaitGroup
-	ended    bool
+	bg    sync.WaitGroup
+	ended bool
 	// writeMu is held by the one background write (ack or ping) in
 	// flight: timers skip their write while it is held (TryLock), Stop's
 	// final ack waits for it.
