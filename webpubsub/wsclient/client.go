@@ -43,7 +43,8 @@ const (
 
 // Timing of the reliable protocol, as in @azure/web-pubsub-client.
 const (
-	// sequenceAckInterval: a changed sequence id is acknowledged this often.
+	// sequenceAckInterval: a changed sequence id is acknowledged this long
+	// after it changed (a timer armed only while an id waits).
 	sequenceAckInterval = time.Second
 	// quickAckGap: a sequence id this far ahead of the last ack is
 	// acknowledged at once.
@@ -83,7 +84,8 @@ type Options struct {
 	// negative: never).
 	KeepAliveInterval time.Duration
 	// KeepAliveTimeout: a connection that received nothing for this long
-	// is treated as dead and dropped (default 120 s; negative: never).
+	// is treated as dead and dropped (default 120 s; negative: never). It
+	// is checked at every ping and at least six times per timeout.
 	KeepAliveTimeout time.Duration
 	// HandshakeTimeout bounds one connection attempt, from dialing to the
 	// service's connected message (default 30 s).

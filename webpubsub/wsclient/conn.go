@@ -426,28 +426,35 @@ func (c *Client) stopSocket(s *socket) {
 	})
 }
 
-// keepAlivePeriod is how often the keep-alive timer runs (0: never): at
-// every ping, and at least six times per KeepAliveTimeout, so that a dead
-// connection is dropped at most a sixth of the timeout late.
-func (c *Client) keepAlivePeriod() time.Duration {
-	p, t := c.opts.KeepAliveInterval, c.opts.KeepAliveTimeout
-	if t > 0 && (p <= 0 || p > t/6) {
-		p = max(t/6, time.Millisecond)
+// keepAliveDelay is the time from now to the keep-alive timer's next run
+// (0: it never runs): the next ping, or the next dead-connection check if
+// that comes first. Checks are a sixth of KeepAliveTimeout apart, so a dead
+// connection is dropped at most a sixth of the timeout late; with the
+// defaults every check is a ping, every 20 s.
+func (c *Client) keepAliveDelay(s *socket, now time.Time) time.Duration {
+	var d time.Duration
+	if t := c.opts.KeepAliveTimeout; t > 0 {
+		d = max(t/6, time.Millisecond)
 	}
-	return max(p, 0)
+	if i := c.opts.KeepAliveInterval; i > 0 {
+		if ping := max(s.lastPing.Add(i).Sub(now), time.Millisecond); d == 0 || ping < d {
+			d = ping
+		}
+	}
+	return d
 }
 
 // startKeepAlive arms s's keep-alive timer.
 func (c *Client) startKeepAlive(s *socket) {
-	p := c.keepAlivePeriod()
-	if p == 0 {
-		return
-	}
 	s.lastSeen = time.Now()
 	s.lastPing = s.lastSeen
+	d := c.keepAliveDelay(s, s.lastSeen)
+	if d == 0 {
+		return
+	}
 	s.bg.Add(1)
 	c.mu.Lock() // the timer reads s.alive under c.mu to arm itself again
-	s.alive = time.AfterFunc(p, func() { c.keepAlive(s) })
+	s.alive = time.AfterFunc(d, func() { c.keepAlive(s) })
 	c.mu.Unlock()
 }
 
@@ -465,27 +472,27 @@ func (c *Client) keepAlive(s *socket) {
 		_ = s.ws.CloseNow()
 		return
 	}
-	// A write still in flight (an ack the service does not take) is not
-	// joined by a ping.
-	if i := c.opts.KeepAliveInterval; i > 0 && now.Sub(s.lastPing) >= i && s.writeMu.TryLock() {
+	if i := c.opts.KeepAliveInterval; i > 0 && now.Sub(s.lastPing) >= i {
 		s.lastPing = now
-		_ = c.write(s.ws, pingFrame)
-		s.writeMu.Unlock()
+		// A write still in flight (an ack the service does not take)
+		// is not joined by a ping.
+		if s.writeMu.TryLock() {
+			_ = c.write(s.ws, pingFrame)
+			s.writeMu.Unlock()
+		}
 	}
-	c.rearm(s, func() *time.Timer { return s.alive }, c.keepAlivePeriod())
+	c.rearm(s, &s.alive, c.keepAliveDelay(s, time.Now()))
 }
 
-// rearm arms the timer again after d, unless reading s ended; it reports
-// whether it did. The timer is read under c.mu, where it was set.
-func (c *Client) rearm(s *socket, timer func() *time.Timer, d time.Duration) bool {
+// rearm arms the timer *t of s again after d, unless reading s ended. *t
+// is read under c.mu, where it was set.
+func (c *Client) rearm(s *socket, t **time.Timer, d time.Duration) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if s.ended {
-		return false
+	if !s.ended {
+		s.bg.Add(1)
+		(*t).Reset(d)
 	}
-	s.bg.Add(1)
-	timer().Reset(d)
-	return true
 }
 
 // endTimers stops s's timers once reading it ended and waits for the
@@ -548,7 +555,7 @@ func (c *Client) ackTick(s *socket) {
 	// The reader sets maxSeq before it looks at ackArmed: one of the two
 	// arms the timer for an id queued meanwhile.
 	if c.maxSeq.Load() != c.ackedSeq.Load() && s.ackArmed.CompareAndSwap(false, true) {
-		c.rearm(s, func() *time.Timer { return s.ackTimer }, ackInterval)
+		c.rearm(s, &s.ackTimer, ackInterval)
 	}
 }
 

@@ -129,3 +129,36 @@ func isSubsequence(sub, list []uint64) bool {
 	}
 	return len(sub) == 0
 }
+
+// The keep-alive timer runs at the next ping or the next dead-connection
+// check, whichever comes first.
+func TestKeepAliveDelay(t *testing.T) {
+	const s, ms = time.Second, time.Millisecond
+	tests := []struct {
+		name              string
+		interval, timeout time.Duration
+		sincePing         time.Duration
+		want              time.Duration
+	}{
+		{"defaults: every check is a ping", DefaultKeepAliveInterval, DefaultKeepAliveTimeout, 0, 20 * s},
+		{"defaults, 15 s after a ping", DefaultKeepAliveInterval, DefaultKeepAliveTimeout, 15 * s, 5 * s},
+		{"checks a sixth of the timeout apart", 20 * s, 60 * s, 0, 10 * s},
+		{"no pings", -1, 120 * s, 0, 20 * s},
+		{"no dead-connection check", 20 * s, -1, 0, 20 * s},
+		{"neither", -1, -1, 0, 0},
+		{"a ping overdue", 100 * ms, -1, 300 * ms, ms},
+		{"a tiny timeout", -1, ms, 0, ms},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := New("ws://localhost/client/hubs/h", &Options{KeepAliveInterval: tt.interval, KeepAliveTimeout: tt.timeout})
+			if err != nil {
+				t.Fatal(err)
+			}
+			now := time.Now()
+			if got := c.keepAliveDelay(&socket{lastPing: now.Add(-tt.sincePing)}, now); got != tt.want {
+				t.Errorf("keepAliveDelay = %s, want %s", got, tt.want)
+			}
+		})
+	}
+}
