@@ -401,6 +401,9 @@ func (c *Client) serve(s *socket) (err error, stopping bool) {
 	// is closed here, unread.
 	if !c.stopping() {
 		c.startKeepAlive(s)
+		if c.reliable && c.maxSeq.Load() != c.ackedSeq.Load() {
+			c.armAck(s) // an id the dropped socket did not acknowledge
+		}
 		c.read(s)
 		c.endTimers(s)
 	}
@@ -529,6 +532,12 @@ func (c *Client) queued(s *socket, seq uint64) {
 			s.writeMu.Unlock()
 		}()
 	}
+	c.armAck(s)
+}
+
+// armAck arms s's sequence ack timer unless it is armed or running. Only
+// the client's goroutine calls it.
+func (c *Client) armAck(s *socket) {
 	if s.ackArmed.Load() || !s.ackArmed.CompareAndSwap(false, true) {
 		return
 	}

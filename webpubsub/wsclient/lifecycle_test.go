@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"net/http"
 	"slices"
 	"testing"
 	"time"
@@ -49,23 +50,7 @@ func TestSequenceAckSchedule(t *testing.T) {
 					write(ctx, ws, seqMessage(seq))
 				}
 				defer close(acks)
-				for {
-					_, b, err := ws.Read(ctx)
-					if err != nil {
-						return
-					}
-					var r struct {
-						Type       string `json:"type"`
-						SequenceID uint64 `json:"sequenceId"`
-					}
-					if json.Unmarshal(b, &r) != nil || r.Type != wire.TypeSequenceAck {
-						continue
-					}
-					acks <- r.SequenceID
-					if n, ok := tt.next[r.SequenceID]; ok {
-						write(ctx, ws, seqMessage(n))
-					}
-				}
+				readAcks(ctx, ws, acks, tt.next)
 			})
 			c := start(t, u, &Options{KeepAliveInterval: -1, KeepAliveTimeout: -1})
 			// Every id is acknowledged at most once, in order; on a busy
@@ -160,5 +145,56 @@ func TestKeepAliveDelay(t *testing.T) {
 				t.Errorf("keepAliveDelay = %s, want %s", got, tt.want)
 			}
 		})
+	}
+}
+
+// readAcks sends the sequence ids the client acknowledges on ws to acks,
+// and after the ack of a key of next sends the message of its value.
+func readAcks(ctx context.Context, ws *websocket.Conn, acks chan<- uint64, next map[uint64]uint64) {
+	for {
+		_, b, err := ws.Read(ctx)
+		if err != nil {
+			return
+		}
+		var r struct {
+			Type       string `json:"type"`
+			SequenceID uint64 `json:"sequenceId"`
+		}
+		if json.Unmarshal(b, &r) != nil || r.Type != wire.TypeSequenceAck {
+			continue
+		}
+		acks <- r.SequenceID
+		if n, ok := next[r.SequenceID]; ok {
+			write(ctx, ws, seqMessage(n))
+		}
+	}
+}
+
+// An id the client received but did not acknowledge before a drop is
+// acknowledged on the recovered socket, even when nothing new arrives.
+func TestSequenceAckAfterRecovery(t *testing.T) {
+	old := ackInterval
+	ackInterval = 300 * time.Millisecond
+	t.Cleanup(func() { ackInterval = old })
+	acks := make(chan uint64, 100)
+	u := fakeServiceReq(t, func(ctx context.Context, r *http.Request, ws *websocket.Conn) {
+		write(ctx, ws, connectedJSON)
+		if r.URL.Query().Get(wire.QueryConnectionID) == "" {
+			write(ctx, ws, seqMessage(1), seqMessage(2)) // and drop at once
+			return
+		}
+		readAcks(ctx, ws, acks, nil)
+	})
+	c := start(t, u, &Options{KeepAliveInterval: -1, KeepAliveTimeout: -1})
+	select {
+	case seq := <-acks:
+		if seq != 2 {
+			t.Fatalf("the recovered socket acknowledged %d, want 2", seq)
+		}
+	case <-time.After(10 * time.Second):
+		if c.ackedSeq.Load() == 2 {
+			t.Skip("the machine was so slow that the first socket acknowledged 2 before its drop")
+		}
+		t.Fatal("no ack on the recovered socket")
 	}
 }
