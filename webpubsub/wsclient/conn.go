@@ -31,6 +31,10 @@ type socket struct {
 	// waiting for room in a full receive queue: a slow consumer, not a
 	// dead connection.
 	delivering atomic.Bool
+	names      nameCache // the reader's
+	// lazy: the connection wakes the consumers before each network
+	// read, so the reader queues messages without waking them (wake.go).
+	lazy bool
 }
 
 // connect fetches a URL and opens a new connection with it.
@@ -92,9 +96,14 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
 	defer cancel()
+	hc, hook := c.opts.HTTPClient, &readHook{beforeRead: c.wakeConsumers}
+	if hc == nil {
+		hc = defaultHTTPClient
+		ctx = context.WithValue(ctx, readHookKey{}, hook)
+	}
 	ws, resp, err := websocket.Dial(ctx, raw, &websocket.DialOptions{
 		Subprotocols: []string{string(c.opts.Protocol)},
-		HTTPClient:   c.opts.HTTPClient,
+		HTTPClient:   hc,
 		HTTPHeader:   c.opts.Header,
 	})
 	if err != nil {
@@ -130,7 +139,7 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		}
 		return nil, fail(0, "waiting for the connected message: "+oneLine(err.Error()), nil)
 	}
-	f, err := parseFrame(b)
+	f, err := parseFrame(b, nil)
 	if err == nil && (typ != websocket.MessageText || f.Type != wire.TypeSystem || f.Event != wire.SystemEventConnected || f.ConnectionID == "") {
 		err = errors.New("the service's first message is not a connected message with a connection id")
 	}
@@ -141,7 +150,7 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		_ = ws.CloseNow()
 		return nil, fail(0, err.Error(), nil)
 	}
-	return &socket{ws: ws, first: f, done: make(chan struct{})}, nil
+	return &socket{ws: ws, first: f, done: make(chan struct{}), lazy: hook.bound.Load()}, nil
 }
 
 // maxSequenceID is the largest sequence id accepted: 2^53, the largest
@@ -564,10 +573,10 @@ func (c *Client) emit(ev any) {
 	}
 	switch ev.(type) {
 	case StoppedEvent:
-		c.queue.push(item{ev: ev}, nil) // the dispatcher drains the queue to the end
+		c.queue.push(item{ev: ev}, nil, false) // the dispatcher drains the queue to the end
 		return
 	}
-	c.queue.push(item{ev: ev}, c.stopReq)
+	c.queue.push(item{ev: ev}, c.stopReq, false)
 }
 
 // dispatch calls the callbacks.
@@ -575,13 +584,9 @@ func (c *Client) dispatch() {
 	defer close(c.dispatchDone)
 	c.dispatcher.Store(goid())
 	for {
-		it, ok, closed := c.queue.tryPop()
-		if closed {
-			return
-		}
-		if !ok {
-			<-c.queue.more
-			continue
+		it, res := c.queue.pop(nil, nil)
+		if res != popped {
+			return // the queue is closed and drained
 		}
 		c.inCallback.Store(true)
 		c.call(it)
@@ -626,8 +631,13 @@ func (c *Client) call(it item) {
 // read reads s until it ends.
 func (c *Client) read(s *socket) {
 	defer close(s.done)
+	defer c.wakeConsumers() // what was queued lazily
+	var b []byte            // one frame at a time: nothing handle keeps aliases it
 	for {
-		typ, b, err := s.ws.Read(context.Background())
+		typ, r, err := s.ws.Reader(context.Background())
+		if err == nil {
+			b, err = readFrame(r, b[:0])
+		}
 		if err != nil {
 			if s.err == nil {
 				s.err = scrubErr(err, c.secrets()...)
@@ -644,6 +654,9 @@ func (c *Client) read(s *socket) {
 		s.delivering.Store(true)
 		err = c.handle(s, b)
 		s.delivering.Store(false)
+		if cap(b) > maxKeptFrameBuffer {
+			b = nil // a rare large frame's buffer is not kept
+		}
 		if err != nil {
 			s.err = err
 			_ = s.ws.CloseNow()
@@ -652,9 +665,31 @@ func (c *Client) read(s *socket) {
 	}
 }
 
+// maxKeptFrameBuffer is the largest frame buffer a reader keeps for the
+// next frame.
+const maxKeptFrameBuffer = 64 << 10
+
+// readFrame appends the rest of a frame from r to b (io.ReadAll into a
+// buffer that is used again).
+func readFrame(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
 // handle acts on one frame from the service.
 func (c *Client) handle(s *socket, b []byte) error {
-	f, err := parseFrame(b)
+	f, err := parseFrame(b, &s.names)
 	if err != nil {
 		return err
 	}
@@ -674,7 +709,7 @@ func (c *Client) handle(s *socket, b []byte) error {
 		if err != nil {
 			return err
 		}
-		if !c.deliver(m) {
+		if !c.deliver(m, s.lazy) {
 			return errors.New("the client is stopping")
 		}
 		if f.SequenceID != 0 {
@@ -732,12 +767,13 @@ func ackResult(f *serverFrame, secrets func() []string) error {
 }
 
 // deliver queues a message; it waits while the queue is full and reports
-// false when the client stops meanwhile.
-func (c *Client) deliver(m Message) bool {
+// false when the client stops meanwhile. lazy is as for queue.push.
+func (c *Client) deliver(m Message, lazy bool) bool {
 	if c.queue != nil && c.opts.OnMessage != nil {
-		return c.queue.push(item{msg: &m}, c.stopReq)
+		cm := m // only this copy escapes: a message for Receive is not allocated
+		return c.queue.push(item{msg: &cm}, c.stopReq, lazy)
 	}
-	return c.msgs.push(m, c.stopReq)
+	return c.msgs.push(m, c.stopReq, lazy)
 }
 
 // marshal encodes a request.
