@@ -255,7 +255,16 @@ func (c *conn) ack(seq uint64) {
 		i++
 	}
 	if i > 0 {
-		c.unacked = append(c.unacked[:0:0], c.unacked[i:]...)
+		// Reslicing, not copying the rest: a client that acknowledges
+		// every 300 of 400,000 buffered messages made the copies
+		// quadratic (1.3 s of the emulator's CPU in one benchmark run).
+		// The acknowledged frames are cleared for the collector; the
+		// array goes when append outgrows it or nothing is left.
+		clear(c.unacked[:i])
+		c.unacked = c.unacked[i:]
+		if len(c.unacked) == 0 {
+			c.unacked = nil
+		}
 	}
 }
 

@@ -103,8 +103,13 @@ type Options struct {
 	// messages or send with NoEcho.
 	ReceiveQueue int
 
-	// HTTPClient performs the WebSocket handshakes (default
-	// http.DefaultClient).
+	// HTTPClient performs the WebSocket handshakes. The default is the
+	// package's own client, with http.DefaultTransport's settings (proxy
+	// from the environment, timeouts) and connections that tell the
+	// reader when it is about to wait for the network, so that a burst
+	// of messages wakes the Receive caller or the callbacks once instead
+	// of once per message (about 1.5 µs of CPU each). With a client of
+	// your own, every message wakes them.
 	HTTPClient *http.Client
 	// Header holds extra handshake request headers.
 	Header http.Header
@@ -213,7 +218,8 @@ type Client struct {
 	helpers sync.WaitGroup
 
 	msgs         *queue[Message] // received messages, for Receive (OnMessage unset)
-	queue        *queue[item]    // messages and events for the callbacks
+	consumers    atomic.Pointer[consumerQueues]
+	queue        *queue[item] // messages and events for the callbacks
 	dispatchDone chan struct{}
 	inCallback   atomic.Bool
 	dispatcher   atomic.Uint64 // goroutine id of dispatch
@@ -366,12 +372,13 @@ func (c *Client) Start(ctx context.Context) error {
 	if c.stopping() {
 		c.cancel()
 	}
-	c.msgs = newQueue[Message](c.opts.ReceiveQueue)
+	c.msgs = newQueue[Message](c.opts.ReceiveQueue, messageSegments)
 	if c.hasCallbacks() {
-		c.queue = newQueue[item](c.opts.ReceiveQueue)
+		c.queue = newQueue[item](c.opts.ReceiveQueue, itemSegments)
 		c.dispatchDone = make(chan struct{})
 		go c.dispatch()
 	}
+	c.consumers.Store(&consumerQueues{msgs: c.msgs, items: c.queue})
 	c.mu.Unlock()
 	c.newLogical(s, u)
 	go c.run(s)
@@ -484,25 +491,21 @@ func (c *Client) Receive(ctx context.Context) (Message, error) {
 	if msgs == nil {
 		return Message{}, fmt.Errorf("%w: Receive needs a started client", ErrStopped)
 	}
-	for {
-		m, ok, _ := msgs.tryPop()
-		if ok {
-			return m, nil
-		}
-		select {
-		case <-msgs.more:
-		case <-ctx.Done():
-			return Message{}, ctx.Err()
-		case <-c.done:
-			if m, ok, _ := msgs.tryPop(); ok {
-				return m, nil
-			}
-			if err := c.Err(); err != nil {
-				return Message{}, fmt.Errorf("%w: %w", ErrStopped, err)
-			}
-			return Message{}, ErrStopped
-		}
+	m, res := msgs.pop(ctx.Done(), c.done)
+	switch res {
+	case popped:
+		return m, nil
+	case popDone:
+		return Message{}, ctx.Err()
 	}
+	// The client stopped: what arrived before is still delivered.
+	if m, ok, _ := msgs.tryPop(false); ok {
+		return m, nil
+	}
+	if err := c.Err(); err != nil {
+		return Message{}, fmt.Errorf("%w: %w", ErrStopped, err)
+	}
+	return Message{}, ErrStopped
 }
 
 // Messages iterates over received messages (as Receive) until ctx ends or

@@ -35,7 +35,12 @@ type socket struct {
 	// waiting for room in a full receive queue: a slow consumer, not a
 	// dead connection.
 	delivering atomic.Bool
-	dead       atomic.Bool // the dead-connection check closed the socket
+	names      nameCache // the reader's
+	// lazy: the connection wakes the consumers before each network
+	// read, so the reader queues messages without waking them (wake.go).
+	lazy bool
+	// dead: the dead-connection check closed the socket.
+	dead atomic.Bool
 
 	// Background work while the socket is read: the timers and the
 	// writes they make. bg counts armed timers and running background
@@ -116,9 +121,14 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, c.opts.HandshakeTimeout)
 	defer cancel()
+	hc, hook := c.opts.HTTPClient, &readHook{beforeRead: c.wakeConsumers}
+	if hc == nil {
+		hc = defaultHTTPClient
+		ctx = context.WithValue(ctx, readHookKey{}, hook)
+	}
 	ws, resp, err := websocket.Dial(ctx, raw, &websocket.DialOptions{
 		Subprotocols: []string{string(c.opts.Protocol)},
-		HTTPClient:   c.opts.HTTPClient,
+		HTTPClient:   hc,
 		HTTPHeader:   c.opts.Header,
 	})
 	if err != nil {
@@ -154,7 +164,7 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		}
 		return nil, fail(0, "waiting for the connected message: "+oneLine(err.Error()), nil)
 	}
-	f, err := parseFrame(b)
+	f, err := parseFrame(b, nil)
 	if err == nil && (typ != websocket.MessageText || f.Type != wire.TypeSystem || f.Event != wire.SystemEventConnected || f.ConnectionID == "") {
 		err = errors.New("the service's first message is not a connected message with a connection id")
 	}
@@ -165,7 +175,7 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		_ = ws.CloseNow()
 		return nil, fail(0, err.Error(), nil)
 	}
-	return &socket{ws: ws, connectionID: f.ConnectionID, userID: f.UserID, reconnTok: f.ReconnectionToken}, nil
+	return &socket{ws: ws, connectionID: f.ConnectionID, userID: f.UserID, reconnTok: f.ReconnectionToken, lazy: hook.bound.Load()}, nil
 }
 
 // readConnected reads the service's first message until ctx ends. The
@@ -749,10 +759,10 @@ func (c *Client) emit(ev any) {
 	}
 	switch ev.(type) {
 	case StoppedEvent:
-		c.queue.push(item{ev: ev}, nil) // the dispatcher drains the queue to the end
+		c.queue.push(item{ev: ev}, nil, false) // the dispatcher drains the queue to the end
 		return
 	}
-	c.queue.push(item{ev: ev}, c.stopReq)
+	c.queue.push(item{ev: ev}, c.stopReq, false)
 }
 
 // dispatch calls the callbacks.
@@ -760,13 +770,9 @@ func (c *Client) dispatch() {
 	defer close(c.dispatchDone)
 	c.dispatcher.Store(goid())
 	for {
-		it, ok, closed := c.queue.tryPop()
-		if closed {
-			return
-		}
-		if !ok {
-			<-c.queue.more
-			continue
+		it, res := c.queue.pop(nil, nil)
+		if res != popped {
+			return // the queue is closed and drained
 		}
 		c.inCallback.Store(true)
 		c.call(it)
@@ -810,8 +816,13 @@ func (c *Client) call(it item) {
 
 // read reads s until it ends.
 func (c *Client) read(s *socket) {
+	defer c.wakeConsumers() // what was queued lazily
+	var b []byte            // one frame at a time: nothing handle keeps aliases it
 	for {
-		typ, b, err := s.ws.Read(context.Background())
+		typ, r, err := s.ws.Reader(context.Background())
+		if err == nil {
+			b, err = readFrame(r, b[:0])
+		}
 		if err != nil {
 			if s.err == nil {
 				s.err = scrubErr(err, c.secrets()...)
@@ -828,6 +839,9 @@ func (c *Client) read(s *socket) {
 		s.delivering.Store(true)
 		err = c.handle(s, b)
 		s.delivering.Store(false)
+		if cap(b) > maxKeptFrameBuffer {
+			b = nil // a rare large frame's buffer is not kept
+		}
 		if err != nil {
 			s.err = err
 			_ = s.ws.CloseNow()
@@ -836,9 +850,31 @@ func (c *Client) read(s *socket) {
 	}
 }
 
+// maxKeptFrameBuffer is the largest frame buffer a reader keeps for the
+// next frame.
+const maxKeptFrameBuffer = 64 << 10
+
+// readFrame appends the rest of a frame from r to b (io.ReadAll into a
+// buffer that is used again).
+func readFrame(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
+}
+
 // handle acts on one frame from the service.
 func (c *Client) handle(s *socket, b []byte) error {
-	f, err := parseFrame(b)
+	f, err := parseFrame(b, &s.names)
 	if err != nil {
 		return err
 	}
@@ -858,7 +894,7 @@ func (c *Client) handle(s *socket, b []byte) error {
 		if err != nil {
 			return err
 		}
-		if !c.deliver(m) {
+		if !c.deliver(m, s.lazy) {
 			return errors.New("the client is stopping")
 		}
 		if f.SequenceID != 0 {
@@ -910,12 +946,13 @@ func ackResult(f *serverFrame, secrets func() []string) error {
 }
 
 // deliver queues a message; it waits while the queue is full and reports
-// false when the client stops meanwhile.
-func (c *Client) deliver(m Message) bool {
+// false when the client stops meanwhile. lazy is as for queue.push.
+func (c *Client) deliver(m Message, lazy bool) bool {
 	if c.queue != nil && c.opts.OnMessage != nil {
-		return c.queue.push(item{msg: &m}, c.stopReq)
+		cm := m // only this copy escapes: a message for Receive is not allocated
+		return c.queue.push(item{msg: &cm}, c.stopReq, lazy)
 	}
-	return c.msgs.push(m, c.stopReq)
+	return c.msgs.push(m, c.stopReq, lazy)
 }
 
 // marshal encodes a request.

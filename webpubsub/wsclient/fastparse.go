@@ -11,9 +11,10 @@ import (
 // flat object of known keys with plain strings, unsigned integers, a
 // boolean and a data value) without encoding/json's reflection. Anything
 // else (escapes, non-ASCII text, null, unknown or differently cased keys,
-// an error object) reports ok=false, and parseFrame decodes it. The frame
-// b is owned by the caller for good: Data aliases it.
-func fastParse(b []byte) (f serverFrame, ok bool) {
+// an error object) reports ok=false, and parseFrame decodes it. Data
+// aliases b. names, when not nil, lends the strings of the last group and
+// sender (one reader's cache).
+func fastParse(b []byte, names *nameCache) (f serverFrame, ok bool) {
 	i := skipSpace(b, 0)
 	if i >= len(b) || b[i] != '{' {
 		return f, false
@@ -40,7 +41,15 @@ func fastParse(b []byte) (f serverFrame, ok bool) {
 				return f, false
 			}
 			i = j
-			s := intern(v)
+			var s string
+			switch key {
+			case "group":
+				s = names.get(slotGroup, v)
+			case "fromUserId":
+				s = names.get(slotFromUserID, v)
+			default:
+				s = intern(v)
+			}
 			switch key {
 			case "type":
 				f.Type = s
@@ -129,16 +138,31 @@ func plainBytes(b []byte, i int) ([]byte, int, bool) {
 	if i >= len(b) || b[i] != '"' {
 		return nil, i, false
 	}
-	for j := i + 1; j < len(b); j++ {
-		switch c := b[j]; {
-		case c == '"':
-			return b[i+1 : j], j + 1, true
-		case c == '\\' || c < 0x20 || c >= 0x80:
-			return nil, i, false
-		}
+	j := plainEnd(b, i+1)
+	if j < len(b) && b[j] == '"' {
+		return b[i+1 : j], j + 1, true
 	}
 	return nil, i, false
 }
+
+// plainEnd returns the index of the first byte at or after i that ends a
+// plain string: a quote, a backslash, a control byte or a non-ASCII byte
+// (len(b) when there is none). One table lookup a byte: it is the inner
+// loop of decoding a frame.
+func plainEnd(b []byte, i int) int {
+	for i < len(b) && !stopsPlain[b[i]] {
+		i++
+	}
+	return i
+}
+
+// stopsPlain marks the bytes plainEnd stops at.
+var stopsPlain = func() (t [256]bool) {
+	for c := range t {
+		t[c] = c == '"' || c == '\\' || c < 0x20 || c >= 0x80
+	}
+	return t
+}()
 
 // intern returns the protocol's own constants without an allocation.
 func intern(v []byte) string {
@@ -167,6 +191,30 @@ func intern(v []byte) string {
 		return wire.SystemEventDisconnected
 	}
 	return string(v)
+}
+
+// nameCache keeps the group and the sender of the last message a reader
+// decoded: a stream of messages from one group and sender costs no
+// allocation for either name.
+type nameCache [2]string
+
+// The slots of a nameCache.
+const (
+	slotGroup = iota
+	slotFromUserID
+)
+
+// get returns v as a string: the cached one of the slot when it is equal
+// (compared without an allocation), else a new one it keeps. A nil cache
+// allocates each time.
+func (n *nameCache) get(slot int, v []byte) string {
+	if n == nil {
+		return string(v)
+	}
+	if n[slot] != string(v) {
+		n[slot] = string(v)
+	}
+	return n[slot]
 }
 
 // skipValue finds the end of the data value at b[i]: a plain string, or

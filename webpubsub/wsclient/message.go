@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -148,9 +149,9 @@ type ackErrorBody struct {
 // parseFrame reads one server frame. Unknown message types parse without
 // error (the caller ignores them, for forward compatibility); a frame that
 // is not a JSON object, or a data message whose data does not match its
-// dataType, is an error.
-func parseFrame(b []byte) (serverFrame, error) {
-	if f, ok := fastParse(b); ok {
+// dataType, is an error. Data may alias b; names is as for fastParse.
+func parseFrame(b []byte, names *nameCache) (serverFrame, error) {
+	if f, ok := fastParse(b, names); ok {
 		return f, nil
 	}
 	return parseFrameJSON(b)
@@ -196,7 +197,7 @@ func (f *serverFrame) message() (Message, error) {
 		if m.DataType == "" {
 			m.DataType = DataTypeJSON
 		}
-		m.Data = f.Data
+		m.Data = json.RawMessage(bytes.Clone(f.Data)) // the frame's buffer is reused
 	}
 	return m, nil
 }
@@ -205,17 +206,10 @@ func (f *serverFrame) message() (Message, error) {
 // without escapes, is taken as it is (one allocation); anything else goes
 // through encoding/json.
 func jsonString(raw []byte) (string, bool) {
-	if n := len(raw); n >= 2 && raw[0] == '"' && raw[n-1] == '"' {
-		plain := true
-		for _, c := range raw[1 : n-1] {
-			if c == '\\' || c == '"' || c < 0x20 || c >= 0x80 {
-				plain = false // escapes, control bytes and non-ASCII (checked by encoding/json)
-				break
-			}
-		}
-		if plain {
-			return string(raw[1 : n-1]), true
-		}
+	// Escapes, control bytes and non-ASCII (checked by encoding/json)
+	// are not plain.
+	if n := len(raw); n >= 2 && raw[0] == '"' && plainEnd(raw, 1) == n-1 {
+		return string(raw[1 : n-1]), true
 	}
 	var s string
 	if err := json.Unmarshal(raw, &s); err != nil {

@@ -27,7 +27,7 @@ func TestAckLostAndQueuedRequests(t *testing.T) {
 			if err != nil {
 				return
 			}
-			f, _ := parseFrame(b)
+			f, _ := parseFrame(b, nil)
 			if f.Type != wire.TypeJoinGroup {
 				continue
 			}

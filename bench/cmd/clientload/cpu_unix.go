@@ -3,6 +3,7 @@
 package main
 
 import (
+	"os"
 	"syscall"
 	"time"
 )
@@ -15,3 +16,12 @@ func cpuTime() time.Duration {
 	}
 	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
+
+// canPause reports whether pause and resume work here.
+const canPause = true
+
+// pause stops a child process (SIGSTOP): it reads nothing until resume.
+func pause(p *os.Process) error { return p.Signal(syscall.SIGSTOP) }
+
+// resume continues a paused child process (SIGCONT).
+func resume(p *os.Process) error { return p.Signal(syscall.SIGCONT) }

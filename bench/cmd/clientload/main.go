@@ -83,7 +83,7 @@ func main() {
 		var err error
 		switch os.Args[1] {
 		case "-serve":
-			err = serve()
+			err = serve(os.Args[2:])
 		case "-recv":
 			err = recvChild(os.Args[2:])
 		case "-idle":
@@ -107,16 +107,32 @@ func main() {
 	queue := flag.Int("idle-queue", 0, "Options.ReceiveQueue of the idle connections (0: the default)")
 	jsDir := flag.String("js", "bench/js", "directory of recv.mjs with node_modules (skipped when missing)")
 	timeout := flag.Duration("timeout", 5*time.Minute, "give up after this long")
+	mode := flag.String("mode", "both", "backlog (each receiver drains messages queued while it was paused: its own top rate), live (it reads while the publisher sends) or both")
 	flag.StringVar(&allocProfile, "alloc-profile", "", "write an allocation profile (every allocation) of the wsclient receiver to this file")
+	flag.StringVar(&cpuProfile, "cpu-profile", "", "write a CPU profile of the wsclient receiver (its last round) to this file")
+	flag.StringVar(&emulatorProfile, "emulator-cpu-profile", "", "write a CPU profile of the emulator (the whole run) to this file")
 	flag.StringVar(&idleProfile, "idle-profile", "", "write a heap profile of the idle connections' process to this file")
 	flag.Parse()
 	if *messages < 1 || *size < 9 || *rounds < 1 || *window < progressEvery || *conns < 0 || *queue < 0 {
 		fmt.Fprintln(os.Stderr, "clientload: -messages and -rounds must be >= 1, -size >= 9, -window >= 100, -conns and -idle-queue >= 0")
 		os.Exit(2)
 	}
+	var modes []string
+	switch *mode {
+	case "both":
+		modes = []string{modeLive}
+		if canPause {
+			modes = []string{modeBacklog, modeLive}
+		}
+	case modeBacklog, modeLive:
+		modes = []string{*mode}
+	default:
+		fmt.Fprintf(os.Stderr, "clientload: -mode %q: use backlog, live or both\n", *mode)
+		os.Exit(2)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), *timeout)
 	defer cancel()
-	if err := run(ctx, *messages, *size, *rounds, *window, *conns, *queue, *jsDir); err != nil {
+	if err := run(ctx, modes, *messages, *size, *rounds, *window, *conns, *queue, *jsDir); err != nil {
 		fmt.Fprintln(os.Stderr, "clientload:", err)
 		os.Exit(1)
 	}
@@ -124,8 +140,22 @@ func main() {
 
 var errNotChild = errors.New("not a child role")
 
-// serve is the emulator child.
-func serve() error {
+// serve is the emulator child: PROFILE (may be empty).
+func serve(args []string) error {
+	if len(args) != 1 {
+		return errors.New("-serve PROFILE")
+	}
+	if args[0] != "" {
+		f, err := os.Create(args[0])
+		if err != nil {
+			return err
+		}
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer f.Close()
+		defer pprof.StopCPUProfile()
+	}
 	if _, err := proc.RaiseFileLimit(); err != nil {
 		return err
 	}
@@ -142,11 +172,11 @@ func serve() error {
 	return proc.Serve(e.Handler())
 }
 
-func run(ctx context.Context, messages, size, rounds, window, conns, queue int, jsDir string) error {
+func run(ctx context.Context, modes []string, messages, size, rounds, window, conns, queue int, jsDir string) error {
 	if _, err := proc.RaiseFileLimit(); err != nil {
 		return err
 	}
-	emu, err := proc.Start("-serve")
+	emu, err := proc.Start("-serve", emulatorProfile)
 	if err != nil {
 		return err
 	}
@@ -192,28 +222,39 @@ func run(ctx context.Context, messages, size, rounds, window, conns, queue int, 
 		impls = append(impls, "web-pubsub-client")
 	}
 	fmt.Printf("%d messages of %d bytes to one receiver, %d rounds, GOMAXPROCS %d, %s\n", messages, size, rounds, runtime.GOMAXPROCS(0), runtime.Version())
-	all := map[string][]result{}
-	for r := range rounds {
-		for i := range impls {
-			impl := impls[(i+r)%len(impls)]
-			var cmd *exec.Cmd
-			if impl == "wsclient" {
-				cmd = exec.CommandContext(ctx, self, "-recv", recvURL, group, strconv.Itoa(messages), allocProfile)
-			} else {
-				cmd = exec.CommandContext(ctx, node, "recv.mjs", recvURL, group, strconv.Itoa(messages))
-				cmd.Dir = jsDir
+	for _, m := range modes {
+		fmt.Printf("\n%s\n", modeTitle[m])
+		all := map[string][]result{}
+		for r := range rounds {
+			for i := range impls {
+				impl := impls[(i+r)%len(impls)]
+				var cmd *exec.Cmd
+				if impl == "wsclient" {
+					cmd = exec.CommandContext(ctx, self, "-recv", recvURL, group, strconv.Itoa(messages), allocProfile, cpuProfile)
+				} else {
+					cmd = exec.CommandContext(ctx, node, "recv.mjs", recvURL, group, strconv.Itoa(messages))
+					cmd.Dir = jsDir
+				}
+				res, err := measure(ctx, m, cmd, pub, messages, size, window)
+				if err != nil {
+					return fmt.Errorf("%s, %s, round %d: %w", impl, m, r+1, err)
+				}
+				all[impl] = append(all[impl], res)
+				fmt.Printf("  round %d %-18s %9.0f msg/s  %6.2f µs CPU/msg  %5.1f allocs/msg\n", r+1, impl,
+					float64(res.Count)/res.Seconds, res.CPUMicros/float64(res.Count), res.Allocs/float64(res.Count))
 			}
-			res, err := measure(ctx, cmd, pub, messages, size, window)
-			if err != nil {
-				return fmt.Errorf("%s, round %d: %w", impl, r+1, err)
-			}
-			all[impl] = append(all[impl], res)
-			fmt.Printf("  round %d %-18s %9.0f msg/s  %6.2f µs CPU/msg  %5.1f allocs/msg\n", r+1, impl,
-				float64(res.Count)/res.Seconds, res.CPUMicros/float64(res.Count), res.Allocs/float64(res.Count))
 		}
+		printTable(m, impls, all)
 	}
-	fmt.Println()
-	fmt.Printf("%-20s %12s %14s %14s\n", "receiver (median)", "msg/s", "µs CPU/msg", "allocs/msg")
+	if conns > 0 {
+		return idle(ctx, self, recvURL, conns, queue)
+	}
+	return nil
+}
+
+// printTable prints the medians of one mode's rounds.
+func printTable(mode string, impls []string, all map[string][]result) {
+	fmt.Printf("%-20s %12s %14s %14s\n", "receiver ("+mode+")", "msg/s", "µs CPU/msg", "allocs/msg")
 	med := map[string][3]float64{}
 	for _, impl := range impls {
 		m := [3]float64{
@@ -230,17 +271,30 @@ func run(ctx context.Context, messages, size, rounds, window, conns, queue int, 
 	}
 	if js, ok := med["web-pubsub-client"]; ok {
 		g := med["wsclient"]
-		fmt.Printf("wsclient vs JS: %.1fx the messages per second, %.2fx the CPU per message\n", g[0]/js[0], g[1]/js[1])
+		fmt.Printf("%s: wsclient vs JS: %.1fx the messages per second, %.2fx the CPU per message\n", mode, g[0]/js[0], g[1]/js[1])
 	}
-	if conns > 0 {
-		return idle(ctx, self, recvURL, conns, queue)
-	}
-	return nil
 }
 
-// measure runs one receiver child, paces the sender by its progress and
-// returns its result.
-func measure(ctx context.Context, cmd *exec.Cmd, pub *wsclient.Client, messages, size, window int) (result, error) {
+// The modes of a measurement.
+const (
+	// modeBacklog: the receiver's process is paused (SIGSTOP) once it has
+	// joined, every message is published into the service's buffer for
+	// it, and the process resumes: it then reads as fast as it can, and
+	// the figure is the receiver's own top rate, not the publisher's.
+	modeBacklog = "backlog"
+	// modeLive: the receiver reads while the messages are published; the
+	// publisher stays at most -window messages ahead of it.
+	modeLive = "live"
+)
+
+var modeTitle = map[string]string{
+	modeBacklog: "backlog: the receiver drains messages queued for it while it was paused (its own top rate)",
+	modeLive:    "live: the receiver reads while the publisher sends, at most -window messages ahead (the rate is the publisher's and the emulator's)",
+}
+
+// measure runs one receiver child, feeds it the messages in the given mode
+// and returns its result.
+func measure(ctx context.Context, mode string, cmd *exec.Cmd, pub *wsclient.Client, messages, size, window int) (result, error) {
 	cmd.Stderr = os.Stderr
 	out, err := cmd.StdoutPipe()
 	if err != nil {
@@ -286,6 +340,29 @@ func measure(ctx context.Context, cmd *exec.Cmd, pub *wsclient.Client, messages,
 	}
 	pad := strings.Repeat("x", size-9)
 	opts := &wsclient.SendToGroupOptions{NoEcho: true, FireAndForget: true}
+	if mode == modeBacklog {
+		// The child is paused after it printed "ready"; once the last
+		// message is acknowledged by the service, every message waits
+		// in the service's buffer for it (the service handles one
+		// connection's messages in order).
+		if err := pause(cmd.Process); err != nil {
+			return result{}, err
+		}
+		for i := range messages {
+			o := opts
+			if i == messages-1 {
+				o = &wsclient.SendToGroupOptions{NoEcho: true}
+			}
+			if err := pub.SendToGroup(ctx, group, wsclient.Text(fmt.Sprintf("%09d", i)+pad), o); err != nil {
+				_ = resume(cmd.Process)
+				return result{}, err
+			}
+		}
+		if err := resume(cmd.Process); err != nil {
+			return result{}, err
+		}
+		return awaitResult(ctx, final, &received, messages)
+	}
 	for i := range messages {
 		for since := time.Now(); int64(i)-received.Load() >= int64(window); {
 			select {
@@ -303,6 +380,12 @@ func measure(ctx context.Context, cmd *exec.Cmd, pub *wsclient.Client, messages,
 			return result{}, err
 		}
 	}
+	return awaitResult(ctx, final, &received, messages)
+}
+
+// awaitResult waits for the receiver's final line, ending the wait when
+// the receiver stops making progress.
+func awaitResult(ctx context.Context, final <-chan string, received *atomic.Int64, messages int) (result, error) {
 	for last, since := received.Load(), time.Now(); ; {
 		select {
 		case l, ok := <-final:
@@ -325,7 +408,9 @@ func measure(ctx context.Context, cmd *exec.Cmd, pub *wsclient.Client, messages,
 
 // allocProfile is the -alloc-profile file, passed to the receiver child;
 // idleProfile the -idle-profile file, passed to the idle child.
-var allocProfile, idleProfile string
+// cpuProfile the -cpu-profile file, passed to the receiver child.
+// emulatorProfile the -emulator-cpu-profile file, passed to the emulator.
+var allocProfile, cpuProfile, idleProfile, emulatorProfile string
 
 // reliableBuffer is the emulator's limit of unacknowledged messages per
 // reliable connection in this benchmark (the service's is 1,000).
@@ -334,11 +419,11 @@ const reliableBuffer = 1 << 20
 // stallTimeout ends a measurement whose receiver stopped making progress.
 const stallTimeout = 15 * time.Second
 
-// recvChild is the wsclient receiver: URL GROUP N PROFILE (PROFILE may be
-// empty).
+// recvChild is the wsclient receiver: URL GROUP N ALLOCPROFILE CPUPROFILE
+// (the profiles may be empty).
 func recvChild(args []string) error {
-	if len(args) != 4 {
-		return errors.New("-recv URL GROUP N PROFILE")
+	if len(args) != 5 {
+		return errors.New("-recv URL GROUP N ALLOCPROFILE CPUPROFILE")
 	}
 	if args[3] != "" {
 		runtime.MemProfileRate = 1
@@ -377,6 +462,16 @@ func recvChild(args []string) error {
 			return err
 		}
 		if count == 0 {
+			if args[4] != "" {
+				f, err := os.Create(args[4])
+				if err != nil {
+					return err
+				}
+				if err := pprof.StartCPUProfile(f); err != nil {
+					return err
+				}
+				defer f.Close()
+			}
 			runtime.ReadMemStats(&ms)
 			mallocs0 = ms.Mallocs
 			t0, cpu0 = time.Now(), cpuTime()
@@ -396,6 +491,9 @@ func recvChild(args []string) error {
 	}
 	secs := time.Since(t0).Seconds()
 	cpu := cpuTime() - cpu0
+	if args[4] != "" {
+		pprof.StopCPUProfile()
+	}
 	runtime.ReadMemStats(&ms)
 	b, _ := json.Marshal(result{Count: want, Seconds: secs, CPUMicros: float64(cpu.Microseconds()), Allocs: float64(ms.Mallocs - mallocs0)})
 	if args[3] != "" {
