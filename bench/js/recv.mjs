@@ -3,16 +3,17 @@
 // joins a group and receives text messages whose first 9 characters are
 // their number, checking that each arrives once and in order.
 //
-//   node recv.mjs <client access URL> <group> <messages>
+//   node recv.mjs <client access URL> <group> <messages> [<every>]
 //
-// Prints "ready" when joined, "n <count>" every 100 messages (the harness
-// paces its sender by it), and at the end one JSON line:
+// Prints "ready" when joined, "n <count>" every <every> messages (100 by
+// default; the harness paces its sender by it in its live mode), and at the end one JSON line:
 // {"count", "seconds", "cpuMicros"} measured from the first message to the
 // last (process.cpuUsage: user + system CPU of this process).
 import { WebPubSubClient } from "@azure/web-pubsub-client";
 
-const [url, group, total] = process.argv.slice(2);
+const [url, group, total, everyArg] = process.argv.slice(2);
 const want = Number(total);
+const every = Number(everyArg ?? 100);
 const client = new WebPubSubClient(url);
 let count = 0;
 // A benchmark must not hide a lost connection.
@@ -30,7 +31,7 @@ client.on("group-message", (e) => {
     process.exit(1);
   }
   count++;
-  if (count % 100 === 0) process.stdout.write(`n ${count}\n`);
+  if (count % every === 0) process.stdout.write(`n ${count}\n`);
   if (count === want) {
     const seconds = (performance.now() - t0) / 1000;
     const c = process.cpuUsage(cpu0);

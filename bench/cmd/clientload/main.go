@@ -55,8 +55,12 @@ import (
 const (
 	hub   = "bench"
 	group = "g"
-	// progressEvery is how often a receiver reports its count.
-	progressEvery = 100
+	// progressEvery is how often a receiver reports its count in the
+	// live mode (the publisher is paced by it); in the backlog mode the
+	// report only shows progress, and every write to the pipe would be
+	// measured as the receiver's work: backlogProgressEvery.
+	progressEvery        = 100
+	backlogProgressEvery = 10000
 )
 
 // result is what a receiver child prints last.
@@ -229,10 +233,14 @@ func run(ctx context.Context, modes []string, messages, size, rounds, window, co
 			for i := range impls {
 				impl := impls[(i+r)%len(impls)]
 				var cmd *exec.Cmd
+				every := strconv.Itoa(progressEvery)
+				if m == modeBacklog {
+					every = strconv.Itoa(backlogProgressEvery)
+				}
 				if impl == "wsclient" {
-					cmd = exec.CommandContext(ctx, self, "-recv", recvURL, group, strconv.Itoa(messages), allocProfile, cpuProfile)
+					cmd = exec.CommandContext(ctx, self, "-recv", recvURL, group, strconv.Itoa(messages), every, allocProfile, cpuProfile)
 				} else {
-					cmd = exec.CommandContext(ctx, node, "recv.mjs", recvURL, group, strconv.Itoa(messages))
+					cmd = exec.CommandContext(ctx, node, "recv.mjs", recvURL, group, strconv.Itoa(messages), every)
 					cmd.Dir = jsDir
 				}
 				res, err := measure(ctx, m, cmd, pub, messages, size, window)
@@ -419,12 +427,18 @@ const reliableBuffer = 1 << 20
 // stallTimeout ends a measurement whose receiver stopped making progress.
 const stallTimeout = 15 * time.Second
 
-// recvChild is the wsclient receiver: URL GROUP N ALLOCPROFILE CPUPROFILE
-// (the profiles may be empty).
+// recvChild is the wsclient receiver: URL GROUP N EVERY ALLOCPROFILE
+// CPUPROFILE (it reports its count every EVERY messages; the profiles may
+// be empty).
 func recvChild(args []string) error {
-	if len(args) != 5 {
-		return errors.New("-recv URL GROUP N ALLOCPROFILE CPUPROFILE")
+	if len(args) != 6 {
+		return errors.New("-recv URL GROUP N EVERY ALLOCPROFILE CPUPROFILE")
 	}
+	every, err := strconv.Atoi(args[3])
+	if err != nil || every < 1 {
+		return fmt.Errorf("-recv: EVERY %q is not a positive number", args[3])
+	}
+	args = append(args[:3], args[4:]...)
 	if args[3] != "" {
 		runtime.MemProfileRate = 1
 	}
@@ -484,7 +498,7 @@ func recvChild(args []string) error {
 			return fmt.Errorf("message %q arrived as number %d", s[:9], count)
 		}
 		count++
-		if count%progressEvery == 0 {
+		if count%every == 0 {
 			fmt.Fprintf(w, "n %d\n", count)
 			_ = w.Flush()
 		}
