@@ -6,7 +6,6 @@ import (
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
-	"fmt"
 	"io"
 	"net"
 	"net/http"
@@ -126,7 +125,7 @@ func BenchmarkReceive(b *testing.B) {
 						b.Fatal(err)
 					}
 					if m.SequenceID != uint64(i) {
-						b.Fatal(fmt.Sprintf("message %d has sequence id %d", i, m.SequenceID))
+						b.Fatalf("message %d has sequence id %d", i, m.SequenceID)
 					}
 				}
 			}
