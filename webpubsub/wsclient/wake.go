@@ -22,7 +22,11 @@ import (
 // waking (queue.push with lazy) and wakes the consumer once, before each
 // read from the network, which is before it could block. The messages of
 // a burst that arrived together cost one wake-up, and no message waits
-// longer than the decoding of the frames that arrived with it. On a
+// longer than the decoding of the frames that arrived with it (at most
+// one bulk read, 64 KiB: about 300 messages of 100 bytes, 0.6 ms; a
+// variant that woke the consumer every 4 KiB measured 3.0x the JS
+// client's rate and 0.32x its CPU per message, against 3.4x and 0.27x,
+// in one clientload backlog run). On a
 // connection wsclient did not dial (a user's HTTP client), every message
 // wakes the consumer.
 
