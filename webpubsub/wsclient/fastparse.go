@@ -1,6 +1,7 @@
 package wsclient
 
 import (
+	"encoding/binary"
 	"encoding/json"
 	"strconv"
 
@@ -147,13 +148,33 @@ func plainBytes(b []byte, i int) ([]byte, int, bool) {
 
 // plainEnd returns the index of the first byte at or after i that ends a
 // plain string: a quote, a backslash, a control byte or a non-ASCII byte
-// (len(b) when there is none). One table lookup a byte: it is the inner
-// loop of decoding a frame.
+// (len(b) when there is none). It is the inner loop of decoding a frame,
+// so it tests eight bytes at a time, and only a word that may hold such a
+// byte is looked at byte by byte.
 func plainEnd(b []byte, i int) int {
+	for ; i+8 <= len(b); i += 8 {
+		if mayStopPlain(binary.LittleEndian.Uint64(b[i:])) {
+			for j := i; j < i+8; j++ {
+				if stopsPlain[b[j]] {
+					return j
+				}
+			}
+		}
+	}
 	for i < len(b) && !stopsPlain[b[i]] {
 		i++
 	}
 	return i
+}
+
+// mayStopPlain reports whether one of the eight bytes of w may be one
+// plainEnd stops at. It never misses one (it may report a word that has
+// none; the byte loop then goes on past it).
+func mayStopPlain(w uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	hasZero := func(v uint64) uint64 { return (v - ones) & ^v & highs }
+	control := (w - 0x20*ones) & ^w & highs // a byte below 0x20 (exact when no byte has its high bit)
+	return (w&highs)|control|hasZero(w^('"'*ones))|hasZero(w^('\\'*ones)) != 0
 }
 
 // stopsPlain marks the bytes plainEnd stops at.

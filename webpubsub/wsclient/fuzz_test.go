@@ -106,3 +106,25 @@ func FuzzJSONString(f *testing.F) {
 		}
 	})
 }
+
+// FuzzPlainEnd checks the word-at-a-time scan against a byte loop, from
+// every starting index.
+func FuzzPlainEnd(f *testing.F) {
+	for _, s := range []string{
+		"", "a", `abcdefgh"`, "abcdefghijklmnop\\q", "0123456789abcdef\x1f", "héllo wörld, plain ascii here",
+		"\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x7f\x20", "        ", "!!!!!!!!\"", "\x80", "abcdefg\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for i := 0; i <= len(b); i++ {
+			want := i
+			for want < len(b) && !(b[want] == '"' || b[want] == '\\' || b[want] < 0x20 || b[want] >= 0x80) {
+				want++
+			}
+			if got := plainEnd(b, i); got != want {
+				t.Fatalf("plainEnd(%q, %d) = %d, want %d", b, i, got, want)
+			}
+		}
+	})
+}

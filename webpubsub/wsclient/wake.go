@@ -4,7 +4,9 @@ import (
 	"context"
 	"net"
 	"net/http"
+	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 )
 
@@ -20,7 +22,11 @@ import (
 // waking (queue.push with lazy) and wakes the consumer once, before each
 // read from the network, which is before it could block. The messages of
 // a burst that arrived together cost one wake-up, and no message waits
-// longer than the decoding of the frames that arrived with it. On a
+// longer than the decoding of the frames that arrived with it (at most
+// one bulk read, 64 KiB: about 300 messages of 100 bytes, 0.6 ms; a
+// variant that woke the consumer every 4 KiB measured 3.0x the JS
+// client's rate and 0.32x its CPU per message, against 3.4x and 0.27x,
+// in one clientload backlog run). On a
 // connection wsclient did not dial (a user's HTTP client), every message
 // wakes the consumer.
 
@@ -40,7 +46,7 @@ func newDefaultTransport() *http.Transport {
 			return nil, err
 		}
 		if h, _ := ctx.Value(readHookKey{}).(*readHook); h != nil && h.bound.CompareAndSwap(false, true) {
-			return &hookedConn{Conn: conn, hook: h}, nil
+			return newHookedConn(conn, h), nil
 		}
 		return conn, nil
 	}
@@ -57,15 +63,74 @@ type readHook struct {
 	beforeRead func()
 }
 
-// hookedConn is a TCP connection that calls its hook before each read.
+// hookedConn is a TCP connection that calls its hook before each read
+// that may wait for the network.
+//
+// It also reads in bulk while a burst lasts: when a read fills the
+// caller's buffer (coder/websocket reads 4 KiB at a time), more data is
+// likely waiting in the kernel, and one read without waiting takes up to
+// bulkReadSize of it into a pooled buffer that the next reads are served
+// from (16 system calls fewer per 64 KiB). An idle connection holds no
+// such buffer: it is taken only when data is there and given back when it
+// is consumed.
 type hookedConn struct {
 	net.Conn
-	hook *readHook
+	hook    *readHook
+	raw     syscall.RawConn // for the reads that do not wait; nil when unsupported
+	bulk    *[]byte         // pooled; nil unless pending holds data
+	pending []byte          // read from the kernel, not yet returned
+}
+
+// bulkReadSize is the size of the pooled buffers of bulk reads.
+const bulkReadSize = 64 << 10
+
+var bulkBuffers = sync.Pool{New: func() any { b := make([]byte, bulkReadSize); return &b }}
+
+func newHookedConn(conn net.Conn, h *readHook) *hookedConn {
+	c := &hookedConn{Conn: conn, hook: h}
+	if sc, ok := conn.(syscall.Conn); ok && canReadWithoutWaiting {
+		if raw, err := sc.SyscallConn(); err == nil {
+			c.raw = raw
+		}
+	}
+	return c
 }
 
 func (c *hookedConn) Read(p []byte) (int, error) {
+	if len(c.pending) > 0 {
+		n := copy(p, c.pending)
+		c.pending = c.pending[n:]
+		if len(c.pending) == 0 {
+			c.releaseBulk()
+		}
+		return n, nil
+	}
 	c.hook.beforeRead()
-	return c.Conn.Read(p)
+	n, err := c.Conn.Read(p)
+	if err == nil && n == len(p) && c.raw != nil {
+		c.readBulk()
+	}
+	return n, err
+}
+
+// readBulk takes what the kernel holds for the connection, without
+// waiting. Nothing (no data yet, the end, an error) leaves pending empty:
+// the next Read then waits, and reports the end or the error.
+func (c *hookedConn) readBulk() {
+	buf := bulkBuffers.Get().(*[]byte)
+	n := readWithoutWaiting(c.raw, *buf)
+	if n <= 0 {
+		bulkBuffers.Put(buf)
+		return
+	}
+	c.bulk, c.pending = buf, (*buf)[:n]
+}
+
+func (c *hookedConn) releaseBulk() {
+	if c.bulk != nil {
+		bulkBuffers.Put(c.bulk)
+		c.bulk, c.pending = nil, nil
+	}
 }
 
 // consumerQueues are the queues a reader fills: the hook reaches them
