@@ -851,8 +851,10 @@ func (c *Client) read(s *socket) {
 }
 
 // maxKeptFrameBuffer is the largest frame buffer a reader keeps for the
-// next frame.
-const maxKeptFrameBuffer = 64 << 10
+// next frame: enough for the common frames, and an idle client that once
+// got a large one does not hold its buffer (larger frames cost one
+// allocation each, as io.ReadAll would).
+const maxKeptFrameBuffer = 4 << 10
 
 // readFrame appends the rest of a frame from r to b (io.ReadAll into a
 // buffer that is used again).
