@@ -232,9 +232,10 @@ const (
 	stateStopped
 )
 
-// item is one entry of the callback queue.
+// item is one entry of the callback queue: an event, or a message when
+// ev is nil (held by value: queuing it allocates nothing).
 type item struct {
-	msg *Message
+	msg Message
 	ev  any
 }
 

@@ -793,7 +793,7 @@ func (c *Client) call(it item) {
 	switch ev := it.ev.(type) {
 	case nil:
 		if o.OnMessage != nil {
-			o.OnMessage(*it.msg)
+			o.OnMessage(it.msg)
 		}
 	case ConnectedEvent:
 		if o.OnConnected != nil {
@@ -951,8 +951,7 @@ func ackResult(f *serverFrame, secrets func() []string) error {
 // false when the client stops meanwhile. lazy is as for queue.push.
 func (c *Client) deliver(m Message, lazy bool) bool {
 	if c.queue != nil && c.opts.OnMessage != nil {
-		cm := m // only this copy escapes: a message for Receive is not allocated
-		return c.queue.push(item{msg: &cm}, c.stopReq, lazy)
+		return c.queue.push(item{msg: m}, c.stopReq, lazy)
 	}
 	return c.msgs.push(m, c.stopReq, lazy)
 }

@@ -106,6 +106,7 @@ func fastParse(b []byte, names *nameCache) (f serverFrame, ok bool) {
 				return f, false
 			}
 			f.Data = b[i:j:j]
+			f.plainData = b[i] == '"' // skipValue takes only plain strings
 			i = j
 		default:
 			return f, false

@@ -139,6 +139,11 @@ type serverFrame struct {
 	DataType          string          `json:"dataType"`
 	Data              json.RawMessage `json:"data"`
 	SequenceID        uint64          `json:"sequenceId"`
+
+	// plainData: Data is a JSON string without escapes, control or
+	// non-ASCII bytes, as fastParse found it (its text is Data without
+	// the quotes; nothing needs checking again).
+	plainData bool
 }
 
 type ackErrorBody struct {
@@ -177,13 +182,13 @@ func (f *serverFrame) message() (Message, error) {
 	}
 	switch m.DataType {
 	case DataTypeText:
-		s, ok := jsonString(f.Data)
+		s, ok := f.dataString()
 		if !ok {
 			return m, errors.New("the service sent a text message whose data is not a JSON string")
 		}
 		m.Data = s
 	case DataTypeBinary, DataTypeProtobuf:
-		s, ok := jsonString(f.Data)
+		s, ok := f.dataString()
 		if !ok {
 			return m, fmt.Errorf("the service sent a %s message whose data is not a base64 string", f.DataType)
 		}
@@ -200,6 +205,14 @@ func (f *serverFrame) message() (Message, error) {
 		m.Data = json.RawMessage(bytes.Clone(f.Data)) // the frame's buffer is reused
 	}
 	return m, nil
+}
+
+// dataString decodes Data as a JSON string.
+func (f *serverFrame) dataString() (string, bool) {
+	if f.plainData {
+		return string(f.Data[1 : len(f.Data)-1]), true
+	}
+	return jsonString(f.Data)
 }
 
 // jsonString decodes a JSON string value. The common case, a string
