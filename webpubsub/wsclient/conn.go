@@ -130,6 +130,10 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		Subprotocols: []string{string(c.opts.Protocol)},
 		HTTPClient:   hc,
 		HTTPHeader:   c.opts.Header,
+		// The reader answers a ping itself, and its pong may wait for the
+		// write lock (an operation's large write): messages queued
+		// without a wake-up are handed over first.
+		OnPingReceived: c.pingReceived,
 	})
 	if err != nil {
 		if resp != nil && resp.StatusCode != http.StatusSwitchingProtocols {
@@ -176,6 +180,12 @@ func (c *Client) dial(ctx context.Context, raw string) (*socket, error) {
 		return nil, fail(0, err.Error(), nil)
 	}
 	return &socket{ws: ws, connectionID: f.ConnectionID, userID: f.UserID, reconnTok: f.ReconnectionToken, lazy: hook.bound.Load()}, nil
+}
+
+// pingReceived runs on the reader when a ping arrived, before it answers.
+func (c *Client) pingReceived(context.Context, []byte) bool {
+	c.wakeConsumers()
+	return true
 }
 
 // readConnected reads the service's first message until ctx ends. The

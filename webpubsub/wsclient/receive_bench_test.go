@@ -3,12 +3,9 @@ package wsclient
 import (
 	"bufio"
 	"context"
-	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
-	"io"
 	"net"
-	"net/http"
 	"strconv"
 	"strings"
 	"testing"
@@ -21,36 +18,12 @@ import (
 // alone (the emulator's own cost per message is larger than the client's).
 func blastServer(tb testing.TB, n int, data string, dataType string) string {
 	tb.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	tb.Cleanup(func() { _ = ln.Close() })
 	var stream []byte
-	stream = appendServerFrame(stream, []byte(`{"type":"system","event":"connected","userId":"u","connectionId":"c1","reconnectionToken":"t"}`))
 	for i := 1; i <= n; i++ {
 		msg := `{"type":"message","from":"group","group":"g","fromUserId":"publisher","dataType":"` + dataType + `","data":` + data + `,"sequenceId":` + strconv.Itoa(i) + `}`
 		stream = appendServerFrame(stream, []byte(msg))
 	}
-	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
-		}
-		defer conn.Close()
-		br := bufio.NewReader(conn)
-		req, err := http.ReadRequest(br)
-		if err != nil {
-			return
-		}
-		sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
-		resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
-			"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n" +
-			"Sec-WebSocket-Protocol: " + string(ProtocolReliableJSON) + "\r\n\r\n"
-		if _, err := io.WriteString(conn, resp); err != nil {
-			return
-		}
-		go func() { _, _ = io.Copy(io.Discard, br) }() // sequence acks, the close
+	return rawService(tb, func(conn net.Conn, br *bufio.Reader) {
 		for len(stream) > 0 {
 			k := min(len(stream), 64<<10)
 			if _, err := conn.Write(stream[:k]); err != nil {
@@ -58,9 +31,8 @@ func blastServer(tb testing.TB, n int, data string, dataType string) string {
 			}
 			stream = stream[k:]
 		}
-		_, _ = io.Copy(io.Discard, br) // until the client closes
-	}()
-	return "ws://" + ln.Addr().String() + "/client/hubs/h?access_token=x"
+		idle(conn, br) // sequence acks, until the client closes
+	})
 }
 
 // appendServerFrame appends an unmasked, final text frame.

@@ -1,0 +1,299 @@
+package wsclient
+
+import (
+	"bufio"
+	"crypto/sha1"
+	"encoding/base64"
+	"encoding/binary"
+	"io"
+	"net"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+// rawService is a Web PubSub endpoint spoken in raw TCP: it answers the
+// handshake of each connection with the reliable subprotocol, sends the
+// connected message and runs script with the connection (whose reads
+// script may ignore: what the client sends stays unread unless script
+// reads br). It returns the client access URL.
+func rawService(tb testing.TB, script func(conn net.Conn, br *bufio.Reader)) string {
+	tb.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		tb.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	conns := make(chan net.Conn, 100)
+	tb.Cleanup(func() {
+		_ = ln.Close()
+		for done := false; !done; {
+			select {
+			case c := <-conns:
+				_ = c.Close()
+			default:
+				done = true
+			}
+		}
+		wg.Wait()
+	})
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			select {
+			case conns <- conn:
+			default:
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer conn.Close()
+				br := bufio.NewReader(conn)
+				req, err := http.ReadRequest(br)
+				if err != nil {
+					return
+				}
+				sum := sha1.Sum([]byte(req.Header.Get("Sec-WebSocket-Key") + "258EAFA5-E914-47DA-95CA-C5AB0DC85B11"))
+				resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+					"Sec-WebSocket-Accept: " + base64.StdEncoding.EncodeToString(sum[:]) + "\r\n" +
+					"Sec-WebSocket-Protocol: " + string(ProtocolReliableJSON) + "\r\n\r\n"
+				connected := appendServerFrame(nil, []byte(`{"type":"system","event":"connected","userId":"u","connectionId":"c1","reconnectionToken":"t"}`))
+				if _, err := conn.Write(append([]byte(resp), connected...)); err != nil {
+					return
+				}
+				script(conn, br)
+			}()
+		}
+	}()
+	return "ws://" + ln.Addr().String() + "/client/hubs/h?access_token=x"
+}
+
+// groupFrame is the framed group message with sequence id seq whose
+// text data is pad bytes long.
+func groupFrame(seq, pad int) []byte {
+	return appendServerFrame(nil, []byte(`{"type":"message","from":"group","group":"g","fromUserId":"p","dataType":"text","data":"`+
+		strings.Repeat("x", pad)+`","sequenceId":`+strconv.Itoa(seq)+`}`))
+}
+
+// burstOf returns framed messages, sequence ids from first, whose
+// stream is exactly size bytes long, and their number.
+func burstOf(first, size int) ([]byte, int) {
+	var b []byte
+	seq := first
+	for size-len(b) >= 300 {
+		b = append(b, groupFrame(seq, 10)...)
+		seq++
+	}
+	// The last message's data fills the rest (its frame has a 4-byte
+	// header: its payload is over 125 bytes).
+	for pad := 10; ; pad++ {
+		if f := groupFrame(seq, pad); len(b)+len(f) == size {
+			return append(b, f...), seq - first + 1
+		}
+	}
+}
+
+// idle keeps a connection open, reading what the client sends, until it
+// goes away; it answers the client's close frame, so that Stop does not
+// wait for the close handshake's timeout.
+func idle(conn net.Conn, br *bufio.Reader) {
+	for {
+		op, _, err := readClientFrame(br)
+		if err != nil {
+			return
+		}
+		if op == 0x8 {
+			_, _ = conn.Write([]byte{0x88, 0})
+			return
+		}
+	}
+}
+
+// readClientFrame reads one masked frame from a client: its opcode and
+// unmasked payload (nil when over 64 KiB: skipped).
+func readClientFrame(br *bufio.Reader) (byte, []byte, error) {
+	var h [2]byte
+	if _, err := io.ReadFull(br, h[:]); err != nil {
+		return 0, nil, err
+	}
+	n := uint64(h[1] & 0x7f)
+	switch n {
+	case 126:
+		var l [2]byte
+		if _, err := io.ReadFull(br, l[:]); err != nil {
+			return 0, nil, err
+		}
+		n = uint64(binary.BigEndian.Uint16(l[:]))
+	case 127:
+		var l [8]byte
+		if _, err := io.ReadFull(br, l[:]); err != nil {
+			return 0, nil, err
+		}
+		n = binary.BigEndian.Uint64(l[:])
+	}
+	var key [4]byte
+	if _, err := io.ReadFull(br, key[:]); err != nil {
+		return 0, nil, err
+	}
+	if n > 64<<10 {
+		_, err := io.CopyN(io.Discard, br, int64(n))
+		return h[0] & 0x0f, nil, err
+	}
+	p := make([]byte, n)
+	if _, err := io.ReadFull(br, p); err != nil {
+		return 0, nil, err
+	}
+	for i := range p {
+		p[i] ^= key[i%4]
+	}
+	return h[0] & 0x0f, p, nil
+}
+
+// Every message is delivered though nothing follows it: whatever the
+// shape of the stream the server sends (a burst ending exactly at the
+// reader's 4 KiB buffer or the 64 KiB bulk buffer, bytes dripped one at
+// a time, a message cut in continuation frames, a single message after a
+// burst), the messages queued without a wake-up are handed over before
+// the reader waits for more. The server then stays silent: a message that
+// waits for a wake-up is never received.
+func TestReceiveWithoutFollowUp(t *testing.T) {
+	fragmented := func(seq int) []byte {
+		p := []byte(`{"type":"message","from":"group","group":"g","dataType":"text","data":"fragmented","sequenceId":` + strconv.Itoa(seq) + `}`)
+		// text frame, not final; a continuation; the final continuation
+		b := append([]byte{0x01, 10}, p[:10]...)
+		b = append(b, 0x00, 10)
+		b = append(b, p[10:20]...)
+		b = append(b, 0x80, byte(len(p)-20))
+		return append(b, p[20:]...)
+	}
+	type probe struct {
+		name   string
+		stream []byte
+		drip   bool // one byte per write
+		n      int
+	}
+	probes := []probe{
+		{"one message", groupFrame(1, 10), false, 1},
+		{"dripped", append(groupFrame(1, 10), groupFrame(2, 300)...), true, 2},
+		{"fragmented dripped", fragmented(1), true, 1},
+	}
+	for _, size := range []int{4 << 10, 4<<10 - 100, 4<<10 + 1, 64 << 10, 64<<10 - 4<<10, 68 << 10, 128 << 10} {
+		b, n := burstOf(1, size)
+		probes = append(probes,
+			probe{"burst of " + strconv.Itoa(size), b, false, n},
+			probe{"burst of " + strconv.Itoa(size) + " + 1", append(b, groupFrame(n+1, 10)...), false, n + 1},
+			probe{"burst of " + strconv.Itoa(size) + " + fragmented", append(b, fragmented(n+1)...), false, n + 1})
+	}
+	for _, tc := range probes {
+		t.Run(tc.name, func(t *testing.T) {
+			u := rawService(t, func(conn net.Conn, br *bufio.Reader) {
+				if tc.drip {
+					for i := range tc.stream {
+						if _, err := conn.Write(tc.stream[i : i+1]); err != nil {
+							return
+						}
+						time.Sleep(100 * time.Microsecond)
+					}
+				} else if _, err := conn.Write(tc.stream); err != nil {
+					return
+				}
+				idle(conn, br)
+			})
+			for _, mode := range []string{"Receive", "OnMessage"} {
+				t.Run(mode, func(t *testing.T) {
+					opts := &Options{}
+					got := make(chan Message, tc.n)
+					if mode == "OnMessage" {
+						opts.OnMessage = func(m Message) { got <- m }
+					}
+					c := start(t, u, opts)
+					ctx := ctxT(t, 20*time.Second)
+					for i := 1; i <= tc.n; i++ {
+						var m Message
+						if mode == "OnMessage" {
+							select {
+							case m = <-got:
+							case <-ctx.Done():
+								t.Fatalf("message %d of %d never came", i, tc.n)
+							}
+						} else {
+							var err error
+							if m, err = c.Receive(ctx); err != nil {
+								t.Fatalf("message %d of %d: %v", i, tc.n, err)
+							}
+						}
+						if m.SequenceID != uint64(i) {
+							t.Fatalf("message %d has sequence id %d", i, m.SequenceID)
+						}
+					}
+				})
+			}
+		})
+	}
+}
+
+// A message queued without a wake-up is handed over although the reader
+// then waits for something else than the network: here a ping whose pong
+// waits for the write lock, held by a large SendToGroup that the server
+// does not read. The server reads again only once the message was
+// received; before the fix, the message came only when the pong's write
+// gave up (5 s) and the connection was dropped, and the pong never came.
+func TestMessageBeforePingWhileWriteBlocked(t *testing.T) {
+	received := make(chan struct{})
+	pong := make(chan bool, 1)
+	u := rawService(t, func(conn net.Conn, br *bufio.Reader) {
+		// The first bytes of the large message: its write holds the lock
+		// until the server reads the rest (16 MiB, more than the socket
+		// buffers hold).
+		if _, err := br.Peek(2); err != nil {
+			pong <- false
+			return
+		}
+		if _, err := conn.Write(append(groupFrame(1, 10), 0x89, 0)); err != nil {
+			pong <- false
+			return
+		}
+		<-received
+		for {
+			op, _, err := readClientFrame(br)
+			if err != nil {
+				pong <- false
+				return
+			}
+			if op == 0xA {
+				pong <- true
+				idle(conn, br)
+				return
+			}
+		}
+	})
+	c := start(t, u, &Options{})
+	sent := make(chan error, 1)
+	go func() {
+		sent <- c.SendToGroup(ctxT(t, 30*time.Second), "g", Text(strings.Repeat("x", 16<<20)), &SendToGroupOptions{FireAndForget: true})
+	}()
+	m, err := c.Receive(ctxT(t, 20*time.Second))
+	close(received)
+	if err != nil || m.SequenceID != 1 {
+		t.Fatalf("Receive = %+v, %v; want the message with sequence id 1", m, err)
+	}
+	select {
+	case ok := <-pong:
+		if !ok {
+			t.Error("the connection ended before the pong: the message waited for the pong's write to fail")
+		}
+	case <-ctxT(t, 20*time.Second).Done():
+		t.Fatal("the server saw neither a pong nor the end of the connection")
+	}
+	if err := <-sent; err != nil {
+		t.Errorf("SendToGroup: %v", err)
+	}
+}
