@@ -2,17 +2,22 @@ package wsclient
 
 import (
 	"bufio"
+	"context"
 	"crypto/sha1"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // rawService is a Web PubSub endpoint spoken in raw TCP: it answers the
@@ -296,4 +301,174 @@ func TestMessageBeforePingWhileWriteBlocked(t *testing.T) {
 	if err := <-sent; err != nil {
 		t.Errorf("SendToGroup: %v", err)
 	}
+}
+
+// A server that sends a burst and then ends the connection (a close
+// frame, a TCP close, a TCP reset) in the middle of what the reader holds
+// in its bulk buffer: every complete message is delivered once, in order,
+// before the drop; the connection is then recovered and the next message
+// (sequence id n+1, sent by the recovered connection) follows. After a
+// reset the kernel may discard what the client had not read: a prefix
+// is then delivered.
+func TestBurstThenConnectionEnds(t *testing.T) {
+	const n = 3000
+	var burst []byte
+	for i := 1; i <= n; i++ {
+		burst = append(burst, groupFrame(i, 10+i%50)...)
+	}
+	for _, tc := range []struct {
+		name       string
+		end        func(conn net.Conn)
+		wholeBurst bool
+	}{
+		{"close frame", func(conn net.Conn) { _, _ = conn.Write([]byte{0x88, 2, 0x03, 0xe9}) }, true}, // 1001 going away
+		{"TCP close", func(net.Conn) {}, true},
+		{"TCP reset", func(conn net.Conn) { _ = conn.(*net.TCPConn).SetLinger(0) }, false},
+		{"half a frame, then TCP close", func(conn net.Conn) { _, _ = conn.Write(groupFrame(n+1, 10)[:20]) }, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var conns atomic.Int32
+			u := rawService(t, func(conn net.Conn, br *bufio.Reader) {
+				if conns.Add(1) > 1 {
+					_, _ = conn.Write(groupFrame(n+1, 10))
+					idle(conn, br)
+					return
+				}
+				_, _ = conn.Write(burst)
+				tc.end(conn)
+				if tc.wholeBurst {
+					// Closing with the client's acks unread would reset
+					// the connection: they are read to the end.
+					_ = conn.(*net.TCPConn).CloseWrite()
+					_, _ = io.Copy(io.Discard, br)
+				}
+			})
+			ev := newEvents()
+			c := start(t, u, ev.options(&Options{}))
+			ctx := ctxT(t, 30*time.Second)
+			var last uint64
+			for last != n+1 {
+				m, err := c.Receive(ctx)
+				if err != nil {
+					t.Fatalf("after sequence id %d: %v", last, err)
+				}
+				if m.SequenceID != last+1 && !(m.SequenceID == n+1 && !tc.wholeBurst) {
+					t.Fatalf("sequence id %d after %d", m.SequenceID, last)
+				}
+				last = m.SequenceID
+			}
+			if got := count[DisconnectedEvent](ev.snapshot()); got != 0 {
+				t.Errorf("%d disconnected events; want none (the connection was recovered)", got)
+			}
+		})
+	}
+}
+
+// variedMessage is the group message with sequence id seq: its group,
+// sender and data change from message to message (empty names, names
+// equal to the protocol's words, escaped and non-ASCII strings, JSON,
+// binary), and want is what the client must deliver for it.
+func variedMessage(seq int) (frame []byte, want Message) {
+	names := []string{"g", "", "group", "message", "fromUserId", "é\u00e9", `a\"b`, strings.Repeat("n", 300)}
+	group, user := names[seq%len(names)], names[(seq/len(names))%len(names)]
+	want = Message{From: "group", Group: group, FromUserID: user, SequenceID: uint64(seq)}
+	var data string
+	switch seq % 4 {
+	case 0:
+		want.DataType, want.Data = DataTypeText, "text \"quoted\" ✓ "+strconv.Itoa(seq)
+		data = strconv.Quote(want.Data.(string))
+	case 1:
+		raw := `{"n":` + strconv.Itoa(seq) + `,"s":"` + strings.Repeat("j", seq%200) + `"}`
+		want.DataType, want.Data = DataTypeJSON, json.RawMessage(raw)
+		data = raw
+	case 2:
+		b := []byte(strings.Repeat("\x00\xff", seq%100) + strconv.Itoa(seq))
+		want.DataType, want.Data = DataTypeBinary, b
+		data = `"` + base64.StdEncoding.EncodeToString(b) + `"`
+	case 3:
+		want.DataType, want.Data = DataTypeText, strconv.Itoa(seq)
+		data = `"` + want.Data.(string) + `"`
+	}
+	js := func(s string) string { b, _ := json.Marshal(s); return string(b) }
+	frame = appendServerFrame(nil, []byte(`{"type":"message","from":"group","group":`+js(group)+`,"fromUserId":`+js(user)+
+		`,"dataType":"`+string(want.DataType)+`","data":`+data+`,"sequenceId":`+strconv.Itoa(seq)+`}`))
+	return frame, want
+}
+
+// Messages whose names and data change every time, received by several
+// goroutines calling Receive at once and by a callback that keeps them:
+// each message is delivered once, equal to what was sent, and stays so
+// while later frames reuse the reader's buffer.
+func TestVariedMessagesConcurrentConsumers(t *testing.T) {
+	const n = 2000
+	var stream []byte
+	want := make([]Message, n+1)
+	for i := 1; i <= n; i++ {
+		f, m := variedMessage(i)
+		stream, want[i] = append(stream, f...), m
+	}
+	u := rawService(t, func(conn net.Conn, br *bufio.Reader) {
+		_, _ = conn.Write(stream)
+		idle(conn, br)
+	})
+	check := func(t *testing.T, got []Message) {
+		t.Helper()
+		seen := make([]bool, n+1)
+		for _, m := range got {
+			if m.SequenceID == 0 || m.SequenceID > n || seen[m.SequenceID] {
+				t.Fatalf("unexpected or duplicate sequence id %d", m.SequenceID)
+			}
+			seen[m.SequenceID] = true
+			if diff := cmp.Diff(want[m.SequenceID], m); diff != "" {
+				t.Errorf("message %d (-want +got):\n%s", m.SequenceID, diff)
+			}
+		}
+		if len(got) != n {
+			t.Errorf("%d messages, want %d", len(got), n)
+		}
+	}
+	t.Run("Receive from 4 goroutines", func(t *testing.T) {
+		c := start(t, u, &Options{ReceiveQueue: 64})
+		ctx := ctxT(t, 30*time.Second)
+		all, allCame := context.WithCancel(ctx) // the consumers stop when all came
+		defer allCame()
+		var mu sync.Mutex
+		var got []Message
+		var wg sync.WaitGroup
+		for range 4 {
+			wg.Go(func() {
+				for {
+					m, err := c.Receive(all)
+					if err != nil {
+						if ctx.Err() != nil {
+							t.Errorf("Receive: %v", err)
+						}
+						return
+					}
+					mu.Lock()
+					if got = append(got, m); len(got) == n {
+						allCame()
+					}
+					mu.Unlock()
+				}
+			})
+		}
+		wg.Wait()
+		check(t, got)
+	})
+	t.Run("OnMessage keeping them", func(t *testing.T) {
+		all := make(chan []Message, 1)
+		var got []Message
+		start(t, u, &Options{OnMessage: func(m Message) {
+			if got = append(got, m); len(got) == n {
+				all <- got
+			}
+		}})
+		select {
+		case got := <-all:
+			check(t, got)
+		case <-ctxT(t, 30*time.Second).Done():
+			t.Fatal("not every message came")
+		}
+	})
 }
