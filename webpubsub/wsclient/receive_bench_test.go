@@ -24,12 +24,12 @@ func blastServer(tb testing.TB, n int, data string, dataType string) string {
 		stream = appendServerFrame(stream, []byte(msg))
 	}
 	return rawService(tb, func(conn net.Conn, br *bufio.Reader) {
-		for len(stream) > 0 {
-			k := min(len(stream), 64<<10)
-			if _, err := conn.Write(stream[:k]); err != nil {
+		for rest := stream; len(rest) > 0; { // every connection gets the stream
+			k := min(len(rest), 64<<10)
+			if _, err := conn.Write(rest[:k]); err != nil {
 				return
 			}
-			stream = stream[k:]
+			rest = rest[k:]
 		}
 		idle(conn, br) // sequence acks, until the client closes
 	})

@@ -472,3 +472,60 @@ func TestVariedMessagesConcurrentConsumers(t *testing.T) {
 		}
 	})
 }
+
+// Stop in the middle of a burst, from the consumer or from the callback,
+// with many clients bursting at once (sharing the pooled bulk buffers):
+// the client stops, the messages received before are a prefix in order,
+// and no goroutine is left (TestMain's leak check).
+func TestStopDuringBurst(t *testing.T) {
+	const clients, n, stopAt = 8, 20000, 500
+	for _, fromCallback := range []bool{false, true} {
+		t.Run(map[bool]string{false: "Stop after Receive", true: "Stop from OnMessage"}[fromCallback], func(t *testing.T) {
+			u := blastServer(t, n, `"`+strings.Repeat("x", 100)+`"`, "text")
+			var wg sync.WaitGroup
+			for range clients {
+				wg.Go(func() {
+					opts := &Options{}
+					var last uint64
+					var c *Client
+					if fromCallback {
+						opts.OnMessage = func(m Message) {
+							if m.SequenceID <= last {
+								t.Errorf("sequence id %d after %d", m.SequenceID, last)
+							}
+							if last = m.SequenceID; last == stopAt {
+								c.Stop()
+							}
+						}
+					}
+					c, err := New(u, opts) // c is set before the callback runs
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if err := c.Start(ctxT(t, 10*time.Second)); err != nil {
+						t.Error(err)
+						return
+					}
+					t.Cleanup(c.Stop)
+					if !fromCallback {
+						for range stopAt {
+							m, err := c.Receive(ctxT(t, 30*time.Second))
+							if err != nil {
+								t.Errorf("Receive: %v", err)
+								return
+							}
+							if m.SequenceID <= last {
+								t.Errorf("sequence id %d after %d", m.SequenceID, last)
+							}
+							last = m.SequenceID
+						}
+						c.Stop()
+					}
+					waitDone(t, c, 30*time.Second, "the client did not stop")
+				})
+			}
+			wg.Wait()
+		})
+	}
+}
