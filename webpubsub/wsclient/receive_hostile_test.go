@@ -4,12 +4,14 @@ import (
 	"bufio"
 	"context"
 	"crypto/sha1"
+	"crypto/tls"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"strconv"
 	"strings"
 	"sync"
@@ -31,6 +33,12 @@ func rawService(tb testing.TB, script func(conn net.Conn, br *bufio.Reader)) str
 	if err != nil {
 		tb.Fatal(err)
 	}
+	return "ws://" + rawServiceOn(tb, ln, script)
+}
+
+// rawServiceOn is rawService on ln; it returns the URL without its scheme.
+func rawServiceOn(tb testing.TB, ln net.Listener, script func(conn net.Conn, br *bufio.Reader)) string {
+	tb.Helper()
 	var wg sync.WaitGroup
 	conns := make(chan net.Conn, 100)
 	tb.Cleanup(func() {
@@ -78,7 +86,7 @@ func rawService(tb testing.TB, script func(conn net.Conn, br *bufio.Reader)) str
 			}()
 		}
 	}()
-	return "ws://" + ln.Addr().String() + "/client/hubs/h?access_token=x"
+	return ln.Addr().String() + "/client/hubs/h?access_token=x"
 }
 
 // groupFrame is the framed group message with sequence id seq whose
@@ -526,6 +534,62 @@ func TestStopDuringBurst(t *testing.T) {
 				})
 			}
 			wg.Wait()
+		})
+	}
+}
+
+// Over TLS, with the package's HTTP client (its hooked connection under
+// TLS: a TLS record may hold messages the reader takes without reading
+// the network) and with the user's: every message of a burst that ends
+// at a 4 or 64 KiB boundary is delivered though nothing follows.
+func TestReceiveOverTLS(t *testing.T) {
+	srv := httptest.NewTLSServer(http.NotFoundHandler()) // for its certificate and a client that trusts it
+	defer srv.Close()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stream []byte
+	total := 0
+	for _, size := range []int{4 << 10, 64 << 10, 64<<10 + 1} {
+		b, n := burstOf(total+1, size)
+		stream, total = append(stream, b...), total+n
+	}
+	u := "wss://" + rawServiceOn(t, tls.NewListener(ln, srv.TLS), func(conn net.Conn, br *bufio.Reader) {
+		_, _ = conn.Write(stream)
+		idle(conn, br)
+	})
+	trusting := newDefaultTransport()
+	trusting.TLSClientConfig = srv.Client().Transport.(*http.Transport).TLSClientConfig.Clone()
+	for _, tc := range []struct {
+		name     string
+		own      bool // the package's client (made to trust the server)
+		wantLazy bool
+	}{
+		{"package's client", true, true},
+		{"user's client", false, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			opts := &Options{HTTPClient: srv.Client()}
+			if tc.own {
+				saved := defaultHTTPClient
+				defaultHTTPClient = &http.Client{Transport: trusting}
+				t.Cleanup(func() { defaultHTTPClient = saved })
+				opts.HTTPClient = nil
+			}
+			c := start(t, u, opts)
+			c.mu.Lock()
+			lazy := c.sock != nil && c.sock.lazy
+			c.mu.Unlock()
+			if lazy != tc.wantLazy {
+				t.Errorf("lazy = %v, want %v", lazy, tc.wantLazy)
+			}
+			got := receiveN(t, c, total, 30*time.Second)
+			for i, m := range got {
+				if m.SequenceID != uint64(i+1) {
+					t.Fatalf("message %d has sequence id %d", i+1, m.SequenceID)
+				}
+			}
 		})
 	}
 }
