@@ -853,7 +853,7 @@ func (c *Client) read(s *socket) {
 			b = nil // a rare large frame's buffer is not kept
 		}
 		if err != nil {
-			s.err = err
+			s.err = scrubErr(err, c.secrets()...) // it may quote the frame
 			_ = s.ws.CloseNow()
 			return
 		}

@@ -150,8 +150,10 @@ func scrubErr(err error, secrets ...string) error {
 		}
 		return websocket.CloseError{Code: ce.Code, Reason: clean}
 	}
-	if s := err.Error(); redactSecrets(s, secrets...) != s {
-		return errors.New(redactSecrets(s, secrets...))
+	// Other errors may quote what the service sent (a protocol error):
+	// redacted, and one line of it.
+	if s := err.Error(); serviceText(s, secrets...) != s {
+		return errors.New(serviceText(s, secrets...))
 	}
 	return err
 }

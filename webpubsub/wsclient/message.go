@@ -178,7 +178,7 @@ func parseFrameJSON(b []byte) (serverFrame, error) {
 func (f *serverFrame) message() (Message, error) {
 	m := Message{From: f.From, Group: f.Group, FromUserID: f.FromUserID, DataType: DataType(f.DataType), SequenceID: f.SequenceID}
 	if len(f.Data) == 0 {
-		return m, fmt.Errorf("the service sent a %s message without data", f.DataType)
+		return m, fmt.Errorf("the service sent a message of data type %.60q without data", f.DataType)
 	}
 	switch m.DataType {
 	case DataTypeText:

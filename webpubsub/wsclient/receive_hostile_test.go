@@ -19,6 +19,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/coder/websocket"
+
 	"github.com/google/go-cmp/cmp"
 )
 
@@ -589,6 +591,57 @@ func TestReceiveOverTLS(t *testing.T) {
 				if m.SequenceID != uint64(i+1) {
 					t.Fatalf("message %d has sequence id %d", i+1, m.SequenceID)
 				}
+			}
+		})
+	}
+}
+
+// A frame that breaks the protocol and echoes the tokens (or megabytes)
+// in the values the client's error quotes: the connection is dropped
+// with an error that holds neither the tokens nor more than a line of
+// the service's text, in the disconnected event, the stop error and the
+// log.
+func TestProtocolErrorsEchoNoSecret(t *testing.T) {
+	for _, tc := range []struct{ name, frame string }{
+		{"data type echoing the access token", `{"type":"message","from":"group","group":"g","dataType":"` + fakeJWT + `"}`},
+		{"data type echoing the reconnection token", `{"type":"message","from":"group","group":"g","dataType":"x rt-0123456789 x"}`},
+		{"data type of 1 MiB", `{"type":"message","from":"group","group":"g","dataType":"` + strings.Repeat("d", 1<<20) + `"}`},
+		{"text data type echoing the token", `{"type":"message","from":"server","dataType":"text","data":{"t":"` + fakeJWT + `"}}`},
+		{"not JSON, echoing the token", `{"type":"message","data":"` + fakeJWT + `"` + fakeJWT},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			u := fakeService(t, func(ctx context.Context, ws *websocket.Conn) {
+				write(ctx, ws, connectedJSON, tc.frame)
+				drain(ctx, ws)
+			})
+			var log logBuf
+			ev := newEvents()
+			c, err := New(u, ev.options(&Options{Protocol: ProtocolJSON, DisableAutoReconnect: true, Logger: log.logger()}))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := c.Start(ctxT(t, 5*time.Second)); err != nil {
+				t.Fatal(err)
+			}
+			defer c.Stop()
+			waitDone(t, c, 10*time.Second, "the client did not stop")
+			texts := map[string]string{"the stop error": c.Err().Error(), "the log": log.String()}
+			for _, e := range ev.snapshot() {
+				if d, ok := e.(DisconnectedEvent); ok {
+					texts["the disconnected error"] = d.Err.Error()
+				}
+			}
+			if _, ok := texts["the disconnected error"]; !ok {
+				t.Fatal("no disconnected event")
+			}
+			for what, text := range texts {
+				noSecretIn(t, what, text)
+				if what != "the log" && len(text) > 1000 {
+					t.Errorf("%s is %d bytes long", what, len(text))
+				}
+			}
+			if len(log.String()) > 10000 {
+				t.Errorf("the log is %d bytes long", len(log.String()))
 			}
 		})
 	}
