@@ -194,18 +194,22 @@ func TestReceiveWithoutFollowUp(t *testing.T) {
 		stream []byte
 		drip   bool // one byte per write
 		n      int
+		limit  int64 // Options.ReadLimit
 	}
 	probes := []probe{
-		{"one message", groupFrame(1, 10), false, 1},
-		{"dripped", append(groupFrame(1, 10), groupFrame(2, 300)...), true, 2},
-		{"fragmented dripped", fragmented(1), true, 1},
+		{"one message", groupFrame(1, 10), false, 1, 0},
+		{"dripped", append(groupFrame(1, 10), groupFrame(2, 300)...), true, 2, 0},
+		{"fragmented dripped", fragmented(1), true, 1, 0},
 	}
+	b, n := burstOf(1, 64<<10)
+	b = append(append(b, groupFrame(n+1, 10<<20)...), groupFrame(n+2, 10)...)
+	probes = append(probes, probe{"burst + 10 MiB frame + 1", b, false, n + 2, 11 << 20})
 	for _, size := range []int{4 << 10, 4<<10 - 100, 4<<10 + 1, 64 << 10, 64<<10 - 4<<10, 68 << 10, 128 << 10} {
 		b, n := burstOf(1, size)
 		probes = append(probes,
-			probe{"burst of " + strconv.Itoa(size), b, false, n},
-			probe{"burst of " + strconv.Itoa(size) + " + 1", append(b, groupFrame(n+1, 10)...), false, n + 1},
-			probe{"burst of " + strconv.Itoa(size) + " + fragmented", append(b, fragmented(n+1)...), false, n + 1})
+			probe{"burst of " + strconv.Itoa(size), b, false, n, 0},
+			probe{"burst of " + strconv.Itoa(size) + " + 1", append(b, groupFrame(n+1, 10)...), false, n + 1, 0},
+			probe{"burst of " + strconv.Itoa(size) + " + fragmented", append(b, fragmented(n+1)...), false, n + 1, 0})
 	}
 	for _, tc := range probes {
 		t.Run(tc.name, func(t *testing.T) {
@@ -224,7 +228,7 @@ func TestReceiveWithoutFollowUp(t *testing.T) {
 			})
 			for _, mode := range []string{"Receive", "OnMessage"} {
 				t.Run(mode, func(t *testing.T) {
-					opts := &Options{}
+					opts := &Options{ReadLimit: tc.limit}
 					got := make(chan Message, tc.n)
 					if mode == "OnMessage" {
 						opts.OnMessage = func(m Message) { got <- m }
