@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // Waking the consumer once per burst.
@@ -38,21 +40,7 @@ import (
 var defaultHTTPClient = &http.Client{Transport: newDefaultTransport()}
 
 func newDefaultTransport() *http.Transport {
-	// A package that wraps http.DefaultTransport in its init (tracing
-	// libraries do) leaves no *http.Transport to clone: then the same
-	// settings, written out.
-	var t *http.Transport
-	if base, ok := http.DefaultTransport.(*http.Transport); ok {
-		t = base.Clone()
-	} else {
-		t = &http.Transport{
-			Proxy:                 http.ProxyFromEnvironment,
-			MaxIdleConns:          100,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ExpectContinueTimeout: time.Second,
-		}
-	}
+	t := wire.HTTPTransport()
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dialer.DialContext(ctx, network, addr)
