@@ -3,7 +3,6 @@
 package interop
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
@@ -133,29 +132,8 @@ func TestJSClientRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	const total = 40
-	cmd := exec.CommandContext(ctx, "node", "client.mjs", tok.URL, strconv.Itoa(total))
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	events := make(chan jsEvent, 100)
-	go func() {
-		defer close(events)
-		sc := bufio.NewScanner(stdout)
-		for sc.Scan() {
-			var e jsEvent
-			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-				t.Errorf("node printed %q", sc.Text())
-				continue
-			}
-			events <- e
-		}
-	}()
+	cmd, stdout := startNode(t, ctx, dir, "client.mjs", tok.URL, strconv.Itoa(total))
+	events := jsonLines[jsEvent](t, stdout)
 	var all []jsEvent
 	waitFor := func(ev string) {
 		t.Helper()
@@ -241,16 +219,7 @@ func TestJSClientStartsOverAfterServiceClose(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, "node", "client.mjs", tok.URL, "2")
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout := startNode(t, ctx, dir, "client.mjs", tok.URL, "2")
 	dec := json.NewDecoder(stdout)
 	var connected []string
 	next := func(want string) jsEvent {

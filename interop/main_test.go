@@ -1,8 +1,13 @@
 package interop
 
 import (
+	"bufio"
+	"context"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
+	"os/exec"
 	"testing"
 
 	"github.com/webpubsub-go/sdk/internal/leakcheck"
@@ -17,4 +22,41 @@ func TestMain(m *testing.M) {
 		code = 1
 	}
 	os.Exit(code)
+}
+
+// startNode starts `node script args...` in dir (testdata with its
+// node_modules), its standard error on the test's, and returns the command
+// and its standard output. The caller waits for it.
+func startNode(t *testing.T, ctx context.Context, dir, script string, args ...string) (*exec.Cmd, io.Reader) {
+	t.Helper()
+	cmd := exec.CommandContext(ctx, "node", append([]string{script}, args...)...)
+	cmd.Dir = dir
+	cmd.Stderr = os.Stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	return cmd, stdout
+}
+
+// jsonLines decodes each line of r as an E onto the returned channel,
+// which closes at the end of r; a line that is not one fails the test.
+func jsonLines[E any](t *testing.T, r io.Reader) <-chan E {
+	out := make(chan E, 100)
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(r)
+		for sc.Scan() {
+			var e E
+			if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
+				t.Errorf("node printed %q", sc.Text())
+				continue
+			}
+			out <- e
+		}
+	}()
+	return out
 }

@@ -1,11 +1,7 @@
 package interop
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -51,29 +47,8 @@ func TestMQTTJS(t *testing.T) {
 			if err := web.Join(ctx, "room"); err != nil {
 				t.Fatal(err)
 			}
-			cmd := exec.CommandContext(ctx, "node", "mqtt.mjs", tok.URL, strconv.Itoa(v.version), "mqttjs"+strconv.Itoa(v.version))
-			cmd.Dir = dir
-			cmd.Stderr = os.Stderr
-			stdout, err := cmd.StdoutPipe()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if err := cmd.Start(); err != nil {
-				t.Fatal(err)
-			}
-			events := make(chan mqttJSEvent, 100)
-			go func() {
-				defer close(events)
-				sc := bufio.NewScanner(stdout)
-				for sc.Scan() {
-					var e mqttJSEvent
-					if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-						t.Errorf("node printed %q", sc.Text())
-						continue
-					}
-					events <- e
-				}
-			}()
+			cmd, stdout := startNode(t, ctx, dir, "mqtt.mjs", tok.URL, strconv.Itoa(v.version), "mqttjs"+strconv.Itoa(v.version))
+			events := jsonLines[mqttJSEvent](t, stdout)
 			var all []mqttJSEvent
 			next := func(ev string) mqttJSEvent {
 				t.Helper()

@@ -1,11 +1,7 @@
 package interop
 
 import (
-	"bufio"
 	"context"
-	"encoding/json"
-	"os"
-	"os/exec"
 	"testing"
 	"time"
 
@@ -51,24 +47,9 @@ func TestMQTTJSWithWebPubSubClient(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cmd := exec.CommandContext(ctx, "node", "mqtt-webpubsub.mjs", mq.URL, web.URL)
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout := startNode(t, ctx, dir, "mqtt-webpubsub.mjs", mq.URL, web.URL)
 	var got []crossEvent
-	sc := bufio.NewScanner(stdout)
-	for sc.Scan() {
-		var e crossEvent
-		if err := json.Unmarshal(sc.Bytes(), &e); err != nil {
-			t.Errorf("node printed %q", sc.Text())
-			continue
-		}
+	for e := range jsonLines[crossEvent](t, stdout) {
 		got = append(got, e)
 	}
 	if err := cmd.Wait(); err != nil {

@@ -5,8 +5,6 @@ import (
 	"context"
 	"encoding/base64"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"strconv"
 	"testing"
 	"time"
@@ -117,16 +115,7 @@ func TestWSClientReceivesLikeJSClient(t *testing.T) {
 	}
 
 	// The JavaScript receiver.
-	cmd := exec.CommandContext(ctx, "node", "receive.mjs", recvURL, "g", strconv.Itoa(len(sends)))
-	cmd.Dir = dir
-	cmd.Stderr = os.Stderr
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
+	cmd, stdout := startNode(t, ctx, dir, "receive.mjs", recvURL, "g", strconv.Itoa(len(sends)))
 	lines := bufio.NewScanner(stdout)
 	next := func() map[string]json.RawMessage {
 		t.Helper()

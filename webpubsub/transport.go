@@ -7,6 +7,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // Default transport settings (see newDefaultTransport).
@@ -32,7 +34,7 @@ var defaultTransport = newDefaultTransport()
 // stalls one send, not all of them. Callers who want HTTP/2 pass their own
 // client with WithHTTPClient.
 func newDefaultTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := wire.HTTPTransport()
 	t.DialContext = (&net.Dialer{Timeout: defaultDialTimeout, KeepAlive: 30 * time.Second}).DialContext
 	t.TLSHandshakeTimeout = defaultTLSHandshakeTimeout
 	t.MaxIdleConns = 2 * defaultMaxIdleConnsPerHost

@@ -44,6 +44,8 @@ func TestMQTTSubscribeAndPublishRefusals(t *testing.T) {
 	}{
 		{"retained", mqtt.Publish{Topic: "ok", Retain: true, Payload: []byte("r")}, mqtt.CodeRetainNotSupported},
 		{"wildcard topic", mqtt.Publish{Topic: "ok/#", Payload: []byte("w")}, mqtt.CodeTopicNameInvalid},
+		{"server topic", mqtt.Publish{Topic: wire.TopicServerMessages, Payload: []byte("spoof")}, mqtt.CodeTopicNameInvalid},
+		{"other $ topic", mqtt.Publish{Topic: "$SYS/x", Payload: []byte("spoof")}, mqtt.CodeTopicNameInvalid},
 		{"no permission qos 0", mqtt.Publish{Topic: "secret", Payload: []byte("x")}, mqtt.CodeNotAuthorized},
 		{"no permission qos 1 (3.1.1)", mqtt.Publish{Topic: "secret", QoS: 1, PacketID: 3, Payload: []byte("x")}, mqtt.CodeNotAuthorized},
 	}
@@ -70,6 +72,14 @@ func TestMQTTSubscribeAndPublishRefusals(t *testing.T) {
 			})
 		}
 	}
+	t.Run("5.0/publish to the server topic with every permission", func(t *testing.T) {
+		all := s.mqttToken("h", clientOpts{roles: []string{wire.RoleJoinLeaveGroup, wire.RoleSendToGroup}}, nil)
+		c, _ := s.connectMQTT(s.mqttURL("h", all), &mqtt.Connect{Version: mqtt.Version5, ClientID: "spoofer", CleanStart: true})
+		c.send(&mqtt.Publish{Topic: wire.TopicServerMessages, QoS: 1, PacketID: 9, Payload: []byte("spoof")})
+		if got := c.closed(); len(got) != 1 || got[0].(*mqtt.Disconnect).Code != mqtt.CodeTopicNameInvalid {
+			t.Errorf("got %+v, want DISCONNECT 0x%02X (topic name invalid)", got, mqtt.CodeTopicNameInvalid)
+		}
+	})
 	t.Run("5.0/publish no permission qos 2", func(t *testing.T) {
 		c, _ := s.connectMQTT(s.mqttURL("h", limited), &mqtt.Connect{Version: mqtt.Version5, ClientID: "p2", CleanStart: true})
 		c.send(&mqtt.Publish{Topic: "secret", QoS: 2, PacketID: 4})

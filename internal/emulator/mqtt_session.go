@@ -429,6 +429,13 @@ func (l *mqttLink) handle(pkt mqtt.Packet) bool {
 
 // topicError says why a PUBLISH topic cannot be a group name.
 func topicError(topic string) string {
+	if strings.HasPrefix(topic, "$") {
+		// MQTT 5.0 §4.7.2 (3.1.1 §4.7.2 too): topics that begin with $
+		// are the server's. A client that could publish to
+		// $webpubsub/server/messages would reach every connection the
+		// app added to a group of that name as if it were the server.
+		return "topics that begin with $ are reserved for the service (such as " + wire.TopicServerMessages + "): publish to a group name"
+	}
 	if strings.ContainsAny(topic, "+#") {
 		return "a PUBLISH topic must not contain the wildcards + or #"
 	}

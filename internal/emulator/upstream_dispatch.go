@@ -78,7 +78,7 @@ var (
 )
 
 func newDispatcher(settings []UpstreamSetting, keys []string, origin string, timeout time.Duration, logger *slog.Logger) *dispatcher {
-	transport := http.DefaultTransport.(*http.Transport).Clone()
+	transport := wire.HTTPTransport()
 	transport.MaxResponseHeaderBytes = maxUpstreamHeaderBytes
 	return &dispatcher{
 		settings: settings,

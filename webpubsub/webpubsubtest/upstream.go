@@ -149,7 +149,7 @@ type upstreamTransport struct {
 }
 
 func newUpstreamTransport(s *Server) *upstreamTransport {
-	return &upstreamTransport{s: s, network: http.DefaultTransport.(*http.Transport).Clone(),
+	return &upstreamTransport{s: s, network: wire.HTTPTransport(),
 		routes: map[string]*route{}, started: map[string]bool{}}
 }
 

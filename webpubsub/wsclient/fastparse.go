@@ -2,7 +2,6 @@ package wsclient
 
 import (
 	"encoding/binary"
-	"encoding/json"
 	"strconv"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
@@ -249,39 +248,8 @@ func skipValue(b []byte, i int) (int, bool) {
 		_, j, ok := plainBytes(b, i)
 		return j, ok
 	}
-	// Find the end by nesting, strings skipped; then validate the slice.
-	depth, j := 0, i
-	for ; j < len(b); j++ {
-		switch b[j] {
-		case '"':
-			for j++; j < len(b) && b[j] != '"'; j++ {
-				if b[j] == '\\' {
-					j++
-				}
-			}
-		case '{', '[':
-			depth++
-		case '}', ']':
-			if depth == 0 {
-				goto end
-			}
-			depth--
-		case ',':
-			if depth == 0 {
-				goto end
-			}
-		}
-		if j >= len(b) {
-			return j, false
-		}
+	if hasWord(b, i, "null") {
+		return i, false // encoding/json decides what a null data means
 	}
-end:
-	v := b[i:j]
-	for len(v) > 0 && (v[len(v)-1] == ' ' || v[len(v)-1] == '\t' || v[len(v)-1] == '\n' || v[len(v)-1] == '\r') {
-		v = v[:len(v)-1]
-	}
-	if len(v) == 0 || string(v) == "null" || !json.Valid(v) {
-		return j, false
-	}
-	return i + len(v), true
+	return scanValue(b, i)
 }

@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"syscall"
 	"time"
+
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // Waking the consumer once per burst.
@@ -38,7 +40,7 @@ import (
 var defaultHTTPClient = &http.Client{Transport: newDefaultTransport()}
 
 func newDefaultTransport() *http.Transport {
-	t := http.DefaultTransport.(*http.Transport).Clone()
+	t := wire.HTTPTransport()
 	dialer := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second}
 	t.DialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		conn, err := dialer.DialContext(ctx, network, addr)

@@ -35,3 +35,21 @@ func TestDefaultDialReportsReads(t *testing.T) {
 		})
 	}
 }
+
+// A program whose http.DefaultTransport was replaced by another
+// RoundTripper (a tracing wrapper, say) still gets a default transport
+// with the same proxy and timeouts, and connections that report reads.
+func TestDefaultTransportWithWrappedDefault(t *testing.T) {
+	saved := http.DefaultTransport
+	t.Cleanup(func() { http.DefaultTransport = saved })
+	http.DefaultTransport = roundTripperFunc(func(r *http.Request) (*http.Response, error) { return saved.RoundTrip(r) })
+	tr := newDefaultTransport()
+	if tr.Proxy == nil || tr.TLSHandshakeTimeout != 10*time.Second || !tr.DisableKeepAlives || tr.DialContext == nil {
+		t.Errorf("transport settings: proxy set %v, TLS handshake timeout %v, keep-alives disabled %v, dialer set %v",
+			tr.Proxy != nil, tr.TLSHandshakeTimeout, tr.DisableKeepAlives, tr.DialContext != nil)
+	}
+}
+
+type roundTripperFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripperFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

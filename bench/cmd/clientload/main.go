@@ -149,17 +149,11 @@ func serve(args []string) error {
 	if len(args) != 1 {
 		return errors.New("-serve PROFILE")
 	}
-	if args[0] != "" {
-		f, err := os.Create(args[0])
-		if err != nil {
-			return err
-		}
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer f.Close()
-		defer pprof.StopCPUProfile()
+	stop, err := startCPUProfile(args[0])
+	if err != nil {
+		return err
 	}
+	defer stop()
 	if _, err := proc.RaiseFileLimit(); err != nil {
 		return err
 	}
@@ -470,21 +464,15 @@ func recvChild(args []string) error {
 	var cpu0 time.Duration
 	var ms runtime.MemStats
 	var mallocs0 uint64
+	stopProfile := func() {}
 	for count := 0; count < want; {
 		m, err := c.Receive(ctx)
 		if err != nil {
 			return err
 		}
 		if count == 0 {
-			if args[4] != "" {
-				f, err := os.Create(args[4])
-				if err != nil {
-					return err
-				}
-				if err := pprof.StartCPUProfile(f); err != nil {
-					return err
-				}
-				defer f.Close()
+			if stopProfile, err = startCPUProfile(args[4]); err != nil {
+				return err
 			}
 			runtime.ReadMemStats(&ms)
 			mallocs0 = ms.Mallocs
@@ -505,9 +493,7 @@ func recvChild(args []string) error {
 	}
 	secs := time.Since(t0).Seconds()
 	cpu := cpuTime() - cpu0
-	if args[4] != "" {
-		pprof.StopCPUProfile()
-	}
+	stopProfile()
 	runtime.ReadMemStats(&ms)
 	b, _ := json.Marshal(result{Count: want, Seconds: secs, CPUMicros: float64(cpu.Microseconds()), Allocs: float64(ms.Mallocs - mallocs0)})
 	if args[3] != "" {
@@ -620,6 +606,23 @@ func idleChild(args []string) error {
 	b, _ := json.Marshal(idleResult{Conns: n, Queue: queue, RSSBefore: rss0, RSSAfter: rss1, HeapBefore: heap0, HeapAfter: heap1, GoroutinesPer: (g1 - g0) / n})
 	_, err = io.WriteString(os.Stdout, string(b)+"\n")
 	return err
+}
+
+// startCPUProfile starts a CPU profile into file, when it is not empty,
+// and returns the function that ends it.
+func startCPUProfile(file string) (stop func(), err error) {
+	if file == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(file)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		_ = f.Close()
+		return nil, err
+	}
+	return func() { pprof.StopCPUProfile(); _ = f.Close() }, nil
 }
 
 // writeProfile writes the named runtime/pprof profile to a file.

@@ -396,7 +396,7 @@ func jsonPayload(n int) []byte {
 // httpClient keeps an idle connection for every sender in flight; each
 // implementation gets its own.
 func httpClient() *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr := wire.HTTPTransport()
 	tr.MaxIdleConnsPerHost = 64
 	return &http.Client{Transport: tr}
 }

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/webpubsub-go/sdk/bench/internal/proc"
+	"github.com/webpubsub-go/sdk/internal/wire"
 )
 
 // The TLS section: two https sinks with a self-signed certificate made at
@@ -105,7 +106,7 @@ func makeCert(dir string) (*x509.CertPool, error) {
 // tlsHTTPClient is the bare loop's client over TLS: a pool of HTTP/1.1
 // connections (h2 false) or HTTP/2 when the sink offers it (h2 true).
 func tlsHTTPClient(pool *x509.CertPool, h2 bool) *http.Client {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr := wire.HTTPTransport()
 	tr.MaxIdleConnsPerHost = 64
 	tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
 	var p http.Protocols

@@ -230,7 +230,7 @@ func run(cfg config) error {
 	defer child.Stop()
 	fmt.Fprintf(os.Stderr, "emulator at %s (profile: go tool pprof %s/debug/pprof/profile?seconds=5)\n", child.URL, child.URL)
 	hc := &http.Client{Transport: func() *http.Transport {
-		tr := http.DefaultTransport.(*http.Transport).Clone()
+		tr := wire.HTTPTransport()
 		tr.MaxIdleConnsPerHost = 64
 		return tr
 	}()}
@@ -834,7 +834,7 @@ func (h *harness) groupSend(hub string, targets []*client, size int) (row, error
 
 // restHTTP keeps enough idle connections for the senders.
 var restHTTP = &http.Client{Transport: func() *http.Transport {
-	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr := wire.HTTPTransport()
 	tr.MaxIdleConnsPerHost = 64
 	return tr
 }()}
