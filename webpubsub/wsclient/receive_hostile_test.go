@@ -650,3 +650,38 @@ func TestProtocolErrorsEchoNoSecret(t *testing.T) {
 		})
 	}
 }
+
+// An ack in the middle of a burst, then silence: the acked SendToGroup
+// returns success and every message of the burst, before and after the
+// ack, is delivered.
+func TestAckInsideBurst(t *testing.T) {
+	const n = 1000
+	u := rawService(t, func(conn net.Conn, br *bufio.Reader) {
+		var req clientRequest
+		for req.AckID == 0 {
+			op, p, err := readClientFrame(br)
+			if err != nil || op == 0x8 {
+				return
+			}
+			_ = json.Unmarshal(p, &req)
+		}
+		var stream []byte
+		for i := 1; i <= n; i++ {
+			stream = append(stream, groupFrame(i, 10)...)
+			if i == n/2 {
+				stream = appendServerFrame(stream, []byte(`{"type":"ack","ackId":`+strconv.FormatUint(req.AckID, 10)+`,"success":true}`))
+			}
+		}
+		_, _ = conn.Write(stream)
+		idle(conn, br)
+	})
+	c := start(t, u, &Options{})
+	if err := c.SendToGroup(ctxT(t, 20*time.Second), "g", Text("hi"), nil); err != nil {
+		t.Fatalf("SendToGroup: %v", err)
+	}
+	for i, m := range receiveN(t, c, n, 20*time.Second) {
+		if m.SequenceID != uint64(i+1) {
+			t.Fatalf("message %d has sequence id %d", i+1, m.SequenceID)
+		}
+	}
+}
