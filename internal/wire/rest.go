@@ -62,3 +62,7 @@ const (
 	// HeaderRequestID is the id the service gives one request.
 	HeaderRequestID = "X-Ms-Request-Id"
 )
+
+// MaxGroupNameChars is the longest group name, in characters, the service
+// accepts (over REST, from clients and in a connect event's answer).
+const MaxGroupNameChars = 1024

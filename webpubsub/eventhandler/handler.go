@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
@@ -95,9 +96,13 @@ func (h *Handler) serveValidation(w http.ResponseWriter, r *http.Request) {
 }
 
 func originError(values []string) *requestError {
+	more := ""
+	if len(values) > 1 {
+		more = fmt.Sprintf(" (and %d more values)", len(values)-1)
+	}
 	return &requestError{http.StatusForbidden, fmt.Sprintf(
-		"WebHook-Request-Origin %q is not an allowed origin: allow the service host with WithConnectionString or WithAllowedOrigins",
-		strings.Join(values, ","))}
+		"WebHook-Request-Origin %s%s is not an allowed origin: allow the service host with WithConnectionString or WithAllowedOrigins",
+		quote(values[0]), more)}
 }
 
 // serveEvent checks and decodes a POSTed event and dispatches it.
@@ -159,12 +164,16 @@ func (h *Handler) writeConnect(w http.ResponseWriter, r *http.Request, req *Conn
 			"OnConnect chose subprotocol %q, which the client did not offer (offered: %q)", resp.Subprotocol, req.Subprotocols))
 		return
 	}
-	if !h.writeState(w, r, &req.ConnectionContext, &resp.StateUpdate) {
-		return
-	}
 	mqttProps := resp.MQTTUserProperties
 	if req.MQTT == nil {
 		mqttProps = nil // a WebSocket client has no CONNACK
+	}
+	if err := checkConnectResponse(resp, mqttProps); err != nil {
+		h.writeBug(w, r, &req.ConnectionContext, err)
+		return
+	}
+	if !h.writeState(w, r, &req.ConnectionContext, &resp.StateUpdate) {
+		return
 	}
 	if resp.UserID == "" && len(resp.Groups) == 0 && len(resp.Roles) == 0 && resp.Subprotocol == "" && len(mqttProps) == 0 {
 		w.WriteHeader(http.StatusNoContent)
@@ -209,6 +218,11 @@ func (h *Handler) writeUserEvent(w http.ResponseWriter, r *http.Request, ev *Use
 		h.writeBug(w, r, &ev.ConnectionContext, errors.New("OnEvent replied with DataJSON data that is not valid JSON"))
 		return
 	}
+	if dataType != DataBinary && !utf8.Valid(resp.Data) {
+		h.writeBug(w, r, &ev.ConnectionContext, fmt.Errorf(
+			"OnEvent replied with %s data that is not valid UTF-8: the client receives it in a text frame; use DataBinary for bytes", dataType))
+		return
+	}
 	if !h.writeState(w, r, &ev.ConnectionContext, &resp.StateUpdate) {
 		return
 	}
@@ -222,6 +236,36 @@ func (h *Handler) writeUserEvent(w http.ResponseWriter, r *http.Request, ev *Use
 	w.Header().Set(wire.HeaderContentType, contentType)
 	w.WriteHeader(http.StatusOK)
 	_, _ = w.Write(resp.Data)
+}
+
+// checkConnectResponse refuses an OnConnect answer the service would refuse
+// or read differently: JSON encoding turns invalid UTF-8 into U+FFFD, which
+// would silently name another user, group or role.
+func checkConnectResponse(resp *ConnectResponse, mqttProps []MQTTUserProperty) error {
+	if !utf8.ValidString(resp.UserID) {
+		return errors.New("OnConnect returned a UserID that is not valid UTF-8")
+	}
+	for i, g := range resp.Groups {
+		switch n := utf8.RuneCountInString(g); {
+		case !utf8.ValidString(g):
+			return fmt.Errorf("OnConnect returned group %d that is not valid UTF-8", i+1)
+		case strings.TrimSpace(g) == "":
+			return fmt.Errorf("OnConnect returned group %d that is empty or only whitespace", i+1)
+		case n > wire.MaxGroupNameChars:
+			return fmt.Errorf("OnConnect returned group %d of %d characters: the service allows at most %d", i+1, n, wire.MaxGroupNameChars)
+		}
+	}
+	for i, role := range resp.Roles {
+		if role == "" || !utf8.ValidString(role) {
+			return fmt.Errorf("OnConnect returned role %d that is empty or not valid UTF-8", i+1)
+		}
+	}
+	for i, p := range mqttProps {
+		if !utf8.ValidString(p.Name) || !utf8.ValidString(p.Value) {
+			return fmt.Errorf("OnConnect returned MQTT user property %d that is not valid UTF-8 (MQTT requires UTF-8 strings)", i+1)
+		}
+	}
+	return nil
 }
 
 // writeState sets the ce-connectionState header when the response changed
@@ -304,8 +348,8 @@ func (h *Handler) writeBug(w http.ResponseWriter, r *http.Request, meta *Connect
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, e *requestError) {
 	h.cfg.logger.LogAttrs(r.Context(), slog.LevelWarn, "eventhandler: request refused",
 		slog.String("hub", h.hub), slog.String("method", r.Method),
-		slog.String("connectionId", r.Header.Get(wire.HeaderCEConnectionID)),
-		slog.String("type", r.Header.Get(wire.HeaderCEType)),
+		slog.String("connectionId", clip(r.Header.Get(wire.HeaderCEConnectionID))),
+		slog.String("type", clip(r.Header.Get(wire.HeaderCEType))),
 		slog.Int("status", e.status), slog.String("reason", e.reason))
 	http.Error(w, e.reason, e.status)
 }

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/webpubsub-go/sdk/internal/wire"
 )
@@ -52,7 +54,7 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (event, *request
 		}
 	}
 	if v := hdr.Get(wire.HeaderCESpecVersion); v != wire.CESpecVersion {
-		return nil, badRequest("unsupported %s %q: want %q", wire.HeaderCESpecVersion, v, wire.CESpecVersion)
+		return nil, badRequest("unsupported %s %s: want %q", wire.HeaderCESpecVersion, quote(v), wire.CESpecVersion)
 	}
 	origins := hdr.Values(wire.HeaderWebHookRequestOrigin)
 	if _, ok := h.cfg.allowedOrigin(origins); !ok {
@@ -60,7 +62,7 @@ func (h *Handler) parse(w http.ResponseWriter, r *http.Request) (event, *request
 	}
 	hub := hdr.Get(wire.HeaderCEHub)
 	if !strings.EqualFold(hub, h.hub) {
-		return nil, badRequest("the event is for hub %q but this handler serves hub %q", hub, h.hub)
+		return nil, badRequest("the event is for hub %s but this handler serves hub %q", quote(hub), h.hub)
 	}
 	connectionID := hdr.Get(wire.HeaderCEConnectionID)
 	signature := strings.Join(hdr.Values(wire.HeaderCESignature), ",")
@@ -123,14 +125,14 @@ func eventName(typ, header string) (string, *requestError) {
 	case strings.HasPrefix(typ, wire.CETypeUserPrefix) && len(typ) > len(wire.CETypeUserPrefix):
 		implied = strings.TrimPrefix(typ, wire.CETypeUserPrefix)
 	default:
-		return "", badRequest("unsupported ce-type %q: want %s, %s, %s or %s<event>",
-			typ, wire.CETypeConnect, wire.CETypeConnected, wire.CETypeDisconnected, wire.CETypeUserPrefix)
+		return "", badRequest("unsupported ce-type %s: want %s, %s, %s or %s<event>",
+			quote(typ), wire.CETypeConnect, wire.CETypeConnected, wire.CETypeDisconnected, wire.CETypeUserPrefix)
 	}
 	if header == "" {
 		return implied, nil
 	}
 	if !strings.EqualFold(header, implied) {
-		return "", badRequest("ce-eventName %q does not match ce-type %q", header, typ)
+		return "", badRequest("ce-eventName %s does not match ce-type %s", quote(header), quote(typ))
 	}
 	return header, nil
 }
@@ -236,16 +238,46 @@ func parseUserEvent(meta ConnectionContext, contentType string, body []byte) (ev
 	dataType, ok := wire.CEDataType(contentType)
 	if !ok {
 		return nil, &requestError{http.StatusUnsupportedMediaType, fmt.Sprintf(
-			"unsupported Content-Type %q for a user event: want %s, %s or %s",
-			contentType, wire.ContentTypeJSON, wire.ContentTypeText, wire.ContentTypeBinary)}
+			"unsupported Content-Type %s for a user event: want %s, %s or %s",
+			quote(contentType), wire.ContentTypeJSON, wire.ContentTypeText, wire.ContentTypeBinary)}
 	}
 	if dataType == wire.DataTypeJSON && !json.Valid(body) {
-		return nil, badRequest("the %q event's body is not valid JSON", meta.EventName)
+		return nil, badRequest("the %s event's body is not valid JSON", quote(meta.EventName))
 	}
 	if body == nil {
 		body = []byte{}
 	}
 	return &UserEvent{ConnectionContext: meta, DataType: DataType(dataType), Data: body}, nil
+}
+
+// maxQuoted is how many bytes of a value taken from a request an error or
+// log line quotes: a sender controls headers of up to the server's header
+// limit (1 MiB by default), and a refusal must not echo them back whole.
+const maxQuoted = 64
+
+// quote returns s quoted (as %q does) for an error, cut by clip.
+func quote(s string) string {
+	head, rest := clipped(s)
+	return strconv.Quote(head) + rest
+}
+
+// clip returns s for a log attribute, cut by clip's rule (slog escapes it).
+func clip(s string) string {
+	head, rest := clipped(s)
+	return head + rest
+}
+
+// clipped splits s into its first maxQuoted bytes (cut on a character
+// boundary) and a note of the full length, empty when s is short enough.
+func clipped(s string) (head, rest string) {
+	if len(s) <= maxQuoted {
+		return s, ""
+	}
+	cut := maxQuoted
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut], fmt.Sprintf("... (%d bytes)", len(s))
 }
 
 func isJSONObject(b []byte) bool {
