@@ -121,7 +121,7 @@ func runDemo(ctx context.Context, inv *invocation, timeout time.Duration) error 
 	d := &demo{out: inv.stdout, c: c, timeout: timeout, names: map[*wsClient]string{}}
 	steps, err := d.walk(ctx)
 	if err != nil {
-		fmt.Fprintf(inv.stdout, "   FAILED: %s\n", scrubSecrets(oneLine(err.Error())))
+		fmt.Fprintf(inv.stdout, "   FAILED: %s\n", inv.scrub(oneLine(err.Error())))
 		return fmt.Errorf("demo step %d failed: %w", d.step, err)
 	}
 	fmt.Fprintf(inv.stdout, "\nAll %d steps passed in %s.\n", steps, time.Since(start).Round(time.Millisecond))

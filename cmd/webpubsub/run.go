@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/webpubsub-go/sdk/webpubsub"
@@ -99,6 +100,11 @@ type invocation struct {
 	stdout io.Writer
 	stderr io.Writer
 	getenv func(string) string
+	// keyPattern matches the access keys of the connection string; built
+	// by scrub on first use (after the flags were parsed: only a run's
+	// last lines are scrubbed before that), which log lines may race.
+	keysOnce   sync.Once
+	keyPattern *compiledKeys
 }
 
 // usageError is a mistake on the command line: exit code 2.
@@ -203,7 +209,7 @@ func (inv *invocation) fail(err error, path string) int {
 		return exitOK
 	}
 	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "webpubsub: "), "invalid argument: ")
-	msg = scrubSecrets(oneLine(msg))
+	msg = inv.scrub(oneLine(msg))
 	var ue *usageError
 	if errors.As(err, &ue) || errors.Is(err, webpubsub.ErrInvalidArgument) {
 		fmt.Fprintf(inv.stderr, "%s: %s (see '%s --help')\n", path, msg, path)
@@ -238,6 +244,67 @@ func scrubSecrets(s string) string {
 		})
 	}
 	return s
+}
+
+// scrub removes secrets from s: the access keys of the connection string
+// the invocation uses (in any form a hostile service may echo them: raw,
+// percent-encoded or JSON-escaped, character by character), then everything
+// scrubSecrets recognises.
+func (inv *invocation) scrub(s string) string {
+	inv.keysOnce.Do(func() { inv.keyPattern = keyPattern(inv.accessKeys()) })
+	if inv.keyPattern.re != nil {
+		s = inv.keyPattern.re.ReplaceAllString(s, "REDACTED")
+	}
+	return scrubSecrets(s)
+}
+
+// compiledKeys holds the pattern matching the invocation's access keys;
+// re is nil when there are none.
+type compiledKeys struct{ re *regexp.Regexp }
+
+// minKeyLen is the shortest access key removed by value: shorter values
+// are not real keys and would mangle ordinary text.
+const minKeyLen = 8
+
+// accessKeys returns every AccessKey value of the connection string from
+// --connection-string or the environment, read leniently (repeated, with
+// spaces, in a string the SDK refuses): a key is a secret whether or not
+// the rest of the string is valid.
+func (inv *invocation) accessKeys() []string {
+	var keys []string
+	for _, cs := range []string{inv.g.connectionString.value, inv.getenv(envConnectionString)} {
+		for seg := range strings.SplitSeq(cs, ";") {
+			name, value, ok := strings.Cut(seg, "=")
+			if value = strings.TrimSpace(value); ok && strings.EqualFold(strings.TrimSpace(name), "AccessKey") && len(value) >= minKeyLen {
+				keys = append(keys, value)
+			}
+		}
+	}
+	return keys
+}
+
+// keyPattern compiles one pattern for keys, each character of which may
+// appear as itself, percent-encoded or as a JSON \u00XX escape ('/' also
+// as "\/"). The pattern grows linearly with the keys and RE2 matches in
+// linear time.
+func keyPattern(keys []string) *compiledKeys {
+	if len(keys) == 0 {
+		return &compiledKeys{}
+	}
+	alts := make([]string, len(keys))
+	for i, k := range keys {
+		var b strings.Builder
+		for j := 0; j < len(k); j++ {
+			c := k[j]
+			fmt.Fprintf(&b, `(?:%s|%%(?i:%02x)|\\u00(?i:%02x)`, regexp.QuoteMeta(string(c)), c, c)
+			if c == '/' {
+				b.WriteString(`|\\/`)
+			}
+			b.WriteString(")")
+		}
+		alts[i] = b.String()
+	}
+	return &compiledKeys{re: regexp.MustCompile(strings.Join(alts, "|"))}
 }
 
 // flagError rewords the flag package's errors as usage errors, with flags
@@ -455,16 +522,19 @@ func (inv *invocation) logger(def slog.Level) (*slog.Logger, error) {
 			return nil, usagef("--log-level %q: choose debug, info, warn or error", inv.g.logLevel)
 		}
 	}
-	return slog.New(slog.NewTextHandler(scrubbingWriter{inv.stderr}, &slog.HandlerOptions{Level: level})), nil
+	return slog.New(slog.NewTextHandler(scrubbingWriter{inv.stderr, inv.scrub}, &slog.HandlerOptions{Level: level})), nil
 }
 
 // scrubbingWriter removes secrets from each log record (the text handler
 // writes one record per Write): a user may pass a connection string or a
 // token where an id belongs, and the SDK logs request URLs.
-type scrubbingWriter struct{ w io.Writer }
+type scrubbingWriter struct {
+	w     io.Writer
+	scrub func(string) string
+}
 
 func (s scrubbingWriter) Write(p []byte) (int, error) {
-	if _, err := io.WriteString(s.w, scrubSecrets(string(p))); err != nil {
+	if _, err := io.WriteString(s.w, s.scrub(string(p))); err != nil {
 		return 0, err
 	}
 	return len(p), nil
