@@ -29,8 +29,9 @@ const (
 
 func demoCommand() *command {
 	return &command{
-		name:    "demo",
-		summary: "walk through the SDK against a local (or real) service",
+		name:        "demo",
+		longRunning: true,
+		summary:     "walk through the SDK against a local (or real) service",
 		details: `Start a local Web PubSub service on a free port, connect two WebSocket
 listeners (alice, and bob in group "demo"), and walk through the SDK step by
 step: sends of JSON, text and binary to everyone, a user, a group and a

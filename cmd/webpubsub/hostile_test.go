@@ -72,3 +72,42 @@ func TestHostileEndpointEchoesTheKey(t *testing.T) {
 		srv.Close()
 	}
 }
+
+func TestSilentServiceTimesOut(t *testing.T) {
+	done := make(chan struct{})
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select { // accept the request, never answer
+		case <-r.Context().Done():
+		case <-done:
+		}
+	}))
+	t.Cleanup(srv.Close)
+	t.Cleanup(func() { close(done) })
+	env := envMap(map[string]string{envConnectionString: "Endpoint=" + srv.URL + ";AccessKey=" + strings.Repeat("k", 44) + ";Version=1.0;", envHub: testHub})
+	tests := []struct {
+		args     []string
+		wantCode int
+		wantErr  string
+	}{
+		{[]string{"send", "all", "hi", "--request-timeout", "300ms"}, exitFailure, "no answer from the service within 300ms: check the endpoint, or wait longer with --request-timeout"},
+		{[]string{"--request-timeout", "300ms", "group", "members", "g"}, exitFailure, "within 300ms"},
+		{[]string{"connection", "exists", "c", "--request-timeout=300ms"}, exitFailure, "within 300ms"},
+		{[]string{"health", "--request-timeout", "300ms"}, exitFailure, "within 300ms"},
+		{[]string{"group", "add", "g", "--user", "u", "--request-timeout", "300ms"}, exitFailure, "within 300ms"},
+		{[]string{"health", "--request-timeout", "-1s"}, exitUsage, "--request-timeout -1s: give a positive duration, or 0 for no limit"},
+		{[]string{"health", "--request-timeout", "soon"}, exitUsage, "invalid value \"soon\" for flag --request-timeout"},
+	}
+	for _, tt := range tests {
+		t.Run(strings.Join(tt.args, " "), func(t *testing.T) {
+			// runCLI's own deadline (20 s) is the bound before the fix:
+			// the command waited as long as the service held it.
+			got := runCLI(t, env, "", tt.args...)
+			if got.code != tt.wantCode || !strings.Contains(got.stderr, tt.wantErr) || strings.Count(got.stderr, "\n") != 1 {
+				t.Errorf("exit %d, stderr %q; want exit %d and one line with %q", got.code, got.stderr, tt.wantCode, tt.wantErr)
+			}
+		})
+	}
+	if help := runCLI(t, env, "", "health", "--help"); !strings.Contains(help.stdout, "--request-timeout duration") || !strings.Contains(help.stdout, "(default 1m0s)") {
+		t.Errorf("health --help does not show --request-timeout with its default:\n%s", help.stdout)
+	}
+}

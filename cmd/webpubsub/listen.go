@@ -15,8 +15,9 @@ import (
 
 func listenCommand() *command {
 	return &command{
-		name:    "listen",
-		summary: "connect as a WebSocket client and print the messages it receives",
+		name:        "listen",
+		longRunning: true,
+		summary:     "connect as a WebSocket client and print the messages it receives",
 		details: `Connect to the hub as a WebSocket client (package wsclient, subprotocol
 json.reliable.webpubsub.azure.v1: a dropped connection is recovered without
 losing a message) with a fresh client access token, join the --group groups,

@@ -40,6 +40,9 @@ type command struct {
 	// that runs the command with the positional arguments.
 	setup func(fs *flag.FlagSet) runFunc
 	subs  []*command
+	// longRunning commands (serve, listen, demo) run until stopped or
+	// their own limits; --request-timeout bounds every other one.
+	longRunning bool
 }
 
 type runFunc func(ctx context.Context, inv *invocation, args []string) error
@@ -50,7 +53,13 @@ type globals struct {
 	hub              givenString
 	output           string
 	logLevel         string
+	requestTimeout   time.Duration
 }
+
+// defaultRequestTimeout bounds a command that calls the service: a
+// service or proxy that accepts the request and never answers must not
+// hold a person's shell (or a script) forever.
+const defaultRequestTimeout = time.Minute
 
 // givenString is a string flag that remembers whether it was given, so
 // that an explicitly empty value (--hub "") is refused instead of
@@ -72,10 +81,18 @@ func (g *givenString) Set(v string) error {
 	return nil
 }
 
+// newGlobals returns the global flags' defaults.
+func newGlobals() *globals {
+	return &globals{output: "text", requestTimeout: defaultRequestTimeout}
+}
+
 // check refuses flags that were given empty.
 func (g *globals) check() error {
 	if g.connectionString.given && g.connectionString.value == "" {
 		return usagef("--connection-string is empty: give a connection string, or leave the flag out to use $%s", envConnectionString)
+	}
+	if g.requestTimeout < 0 {
+		return usagef("--request-timeout %s: give a positive duration, or 0 for no limit", g.requestTimeout)
 	}
 	if g.hub.given && g.hub.value == "" {
 		return usagef("--hub is empty: give a hub name, or leave the flag out to use $%s", envHub)
@@ -90,6 +107,8 @@ func (g *globals) register(fs *flag.FlagSet) {
 	fs.Var(&g.connectionString, "connection-string", "connection `string` of the service (default $"+envConnectionString+")")
 	fs.Var(&g.hub, "hub", "`hub` name (default $"+envHub+")")
 	fs.StringVar(&g.output, "output", g.output, "output `format`: text or json")
+	fs.DurationVar(&g.requestTimeout, "request-timeout", g.requestTimeout,
+		"how long a command waits for the service, retries included (`duration`; 0: no limit; serve, listen and demo have their own limits)")
 	fs.StringVar(&g.logLevel, "log-level", g.logLevel, "log `level` on stderr: debug, info, warn or error (default info for serve, error otherwise; info shows every REST call)")
 }
 
@@ -121,7 +140,7 @@ func usagef(format string, args ...any) error {
 // the exit code. Every output goes to stdout and stderr; the environment is
 // read through getenv, so tests drive it in-process.
 func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, getenv func(string) string) int {
-	g := &globals{output: "text"}
+	g := newGlobals()
 	inv := &invocation{g: g, stdin: stdin, stdout: stdout, stderr: stderr, getenv: getenv}
 	root := rootCommand()
 
@@ -199,7 +218,16 @@ func dispatch(ctx context.Context, inv *invocation, parent *command, path string
 	if err := inv.g.check(); err != nil {
 		return inv.fail(err, cmdPath)
 	}
-	return inv.fail(runner(ctx, inv, positional), cmdPath)
+	if cmd.longRunning || inv.g.requestTimeout == 0 {
+		return inv.fail(runner(ctx, inv, positional), cmdPath)
+	}
+	callCtx, cancel := context.WithTimeout(ctx, inv.g.requestTimeout)
+	defer cancel()
+	err = runner(callCtx, inv, positional)
+	if err != nil && ctx.Err() == nil && errors.Is(callCtx.Err(), context.DeadlineExceeded) {
+		err = fmt.Errorf("no answer from the service within %s: check the endpoint, or wait longer with --request-timeout", inv.g.requestTimeout)
+	}
+	return inv.fail(err, cmdPath)
 }
 
 // fail prints err as one line on stderr and returns its exit code; nil is
@@ -492,7 +520,7 @@ func printHelp(w io.Writer, path string, cmd *command) {
 		}
 	}
 	global := newFlagSet(path)
-	(&globals{}).register(global)
+	newGlobals().register(global)
 	b.WriteString("Global flags (before or after the command):\n" + flagDefaults(global))
 	io.WriteString(w, b.String())
 }

@@ -49,8 +49,9 @@ const (
 
 func serveCommand() *command {
 	return &command{
-		name:    "serve",
-		summary: "run a local Web PubSub service (the emulator)",
+		name:        "serve",
+		longRunning: true,
+		summary:     "run a local Web PubSub service (the emulator)",
 		details: `Run the local Web PubSub service: the REST API and the WebSocket client
 endpoints of every hub, in memory. On start it prints its connection string
 on stdout; logs go to stderr. Ctrl-C stops it cleanly.
