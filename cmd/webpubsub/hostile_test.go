@@ -12,6 +12,9 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+
+	"github.com/coder/websocket"
+	"github.com/google/go-cmp/cmp"
 )
 
 // echoForms are the ways a hostile server writes the key back.
@@ -109,5 +112,89 @@ func TestSilentServiceTimesOut(t *testing.T) {
 	}
 	if help := runCLI(t, env, "", "health", "--help"); !strings.Contains(help.stdout, "--request-timeout duration") || !strings.Contains(help.stdout, "(default 1m0s)") {
 		t.Errorf("health --help does not show --request-timeout with its default:\n%s", help.stdout)
+	}
+}
+
+// TestHostileListenOutput: a service whose messages carry terminal escape
+// sequences and line breaks; listen prints one line per message and never
+// a raw control character.
+func TestHostileListenOutput(t *testing.T) {
+	frames := []string{
+		`{"type":"system","event":"connected","connectionId":"conn\u001b[31mRED\u202e","userId":"u"}`,
+		`{"type":"message","from":"server","dataType":"json","data":{"a":` + "\n" + `[1,` + "\r\n" + `2]}}`,
+		`{"type":"message","from":"server\u001b[2J","dataType":"text","data":"x"}`,
+		`{"type":"message","from":"group","group":"g\u001b[2J","fromUserId":"\u009b31m","dataType":"text","data":"x\u001b]0;title\u0007"}`,
+		`{"type":"message","from":"server","dataType":"bin\u001bary","data":"x"}`,
+		`{"type":"system","event":"disconnected","message":"bye\u001b]0;pwned\u0007 now"}`,
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		c, err := websocket.Accept(w, r, &websocket.AcceptOptions{Subprotocols: []string{r.Header.Get("Sec-WebSocket-Protocol")}})
+		if err != nil {
+			return
+		}
+		defer c.CloseNow()
+		for _, f := range frames {
+			if err := c.Write(r.Context(), websocket.MessageText, []byte(f)); err != nil {
+				return
+			}
+		}
+		_ = c.Close(websocket.StatusPolicyViolation, "closed \x1b[2J\x07")
+	}))
+	t.Cleanup(srv.Close)
+	env := envMap(map[string]string{envConnectionString: "Endpoint=" + srv.URL + ";AccessKey=" + strings.Repeat("k", 44) + ";Version=1.0;", envHub: testHub})
+	got := runCLI(t, env, "", "listen", "--timeout", "10s")
+	// Before the fix: the JSON message took two lines, and the sender, the
+	// data type and the connection id reached the terminal raw.
+	wantOut := strings.Join([]string{
+		`from server, json: {"a":[1,2]}`,
+		`from server\x1b[2J, text: "x"`,
+		`from group "g\x1b[2J" (user "\u009b31m"), text: "x\x1b]0;title\a"`,
+		`from server, bin\x1bary: "x"`,
+	}, "\n") + "\n"
+	if d := cmp.Diff(wantOut, got.stdout); d != "" {
+		t.Errorf("stdout (-want +got):\n%s", d)
+	}
+	if got.code != exitFailure || strings.Count(got.stderr, "\n") != 2 {
+		t.Errorf("exit %d, stderr %q; want 1, the listening line and one error line", got.code, got.stderr)
+	}
+	for _, r := range got.stdout + got.stderr {
+		if r != '\n' && needsEscape(r) {
+			t.Errorf("raw %U in the output:\nstdout %q\nstderr %q", r, got.stdout, got.stderr)
+		}
+	}
+	if !strings.Contains(got.stderr, `(connection conn\x1b[31mRED\u202e)`) {
+		t.Errorf("listening line %q: want the connection id escaped", got.stderr)
+	}
+}
+
+func TestEscapeControls(t *testing.T) {
+	for in, want := range map[string]string{
+		"plain text, ü 日本":   "plain text, ü 日本",
+		"a\x1b[2Jb":          `a\x1b[2Jb`,
+		"bell\a tab\t":       `bell\x07 tab\x09`,
+		"c1 \u009b del \x7f": `c1 \x9b del \x7f`,
+		"bidi \u202e\u2066":  `bidi \u202e\u2066`,
+		"cut \xc3 \xff":      `cut \xc3 \xff`,
+		`already \x1b`:       `already \x1b`,
+	} {
+		if got := escapeControls(in); got != want {
+			t.Errorf("escapeControls(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestHostileGroupMembers: ids in a listing carry line breaks and escape
+// sequences; each member stays one line, with the tab between the ids.
+func TestHostileGroupMembers(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"value":[{"connectionId":"c1\n\u001b[2J","userId":"u\tv\r"},{"connectionId":"c2","userId":"\u202eevil"}]}`)
+	}))
+	t.Cleanup(srv.Close)
+	env := envMap(map[string]string{envConnectionString: "Endpoint=" + srv.URL + ";AccessKey=" + strings.Repeat("k", 44) + ";Version=1.0;", envHub: testHub})
+	got := runCLI(t, env, "", "group", "members", "g")
+	want := "c1\\x0a\\x1b[2J\tu\\x09v\\x0d\nc2\t\\u202eevil\n"
+	if got.code != exitOK || got.stdout != want {
+		t.Errorf("exit %d, stdout %q; want 0 and %q (stderr %q)", got.code, got.stdout, want, got.stderr)
 	}
 }

@@ -112,7 +112,7 @@ func listen(ctx context.Context, inv *invocation, c *webpubsub.Client, o listenO
 	if len(o.groups) > 0 {
 		in = ", in group " + quoteAll(o.groups)
 	}
-	fmt.Fprintf(inv.stderr, "listening %s (connection %s) on hub %q%s; Ctrl-C stops\n", who, ws.ConnectionID, c.Hub(), in)
+	fmt.Fprintf(inv.stderr, "listening %s (connection %s) on hub %q%s; Ctrl-C stops\n", who, escapeControls(ws.ConnectionID), c.Hub(), in)
 
 	received := 0
 	for o.count == 0 || received < o.count {

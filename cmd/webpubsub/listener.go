@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/base64"
 	"encoding/json"
@@ -49,7 +50,8 @@ func (m inbound) text() string {
 }
 
 // line renders a data message on one line: from, group, dataType, data.
-// Text is quoted so that line breaks in it cannot break the line.
+// Text is quoted and JSON compacted so that line breaks in them cannot
+// break the line; control characters are escaped.
 func (m inbound) line() string {
 	from := m.From
 	if m.From == wire.FromGroup {
@@ -59,10 +61,19 @@ func (m inbound) line() string {
 		}
 	}
 	data := m.text()
-	if m.DataType == wire.DataTypeText {
+	switch m.DataType {
+	case wire.DataTypeText:
 		data = strconv.Quote(data)
+	case wire.DataTypeJSON:
+		// JSON may hold line breaks between its tokens.
+		var b bytes.Buffer
+		if json.Compact(&b, m.Data) == nil {
+			data = b.String()
+		}
 	}
-	return fmt.Sprintf("from %s, %s: %s", from, m.DataType, data)
+	// The service names the sender and the data type: escape what a
+	// hostile one could use to drive the terminal.
+	return escapeControls(fmt.Sprintf("from %s, %s: %s", from, m.DataType, data))
 }
 
 // wsClient is a listener on a wsclient.Client (reliable protocol: a

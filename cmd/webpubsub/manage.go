@@ -161,7 +161,7 @@ Examples:
 								return err
 							}
 							if !inv.jsonOutput() {
-								inv.printf("%s\t%s\n", m.ConnectionID, m.UserID)
+								inv.printf("%s\t%s\n", escapeControls(m.ConnectionID), escapeControls(m.UserID))
 							}
 							members = append(members, member{ConnectionID: m.ConnectionID, UserID: m.UserID})
 						}

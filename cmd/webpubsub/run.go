@@ -12,6 +12,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/webpubsub-go/sdk/webpubsub"
 )
@@ -237,7 +239,7 @@ func (inv *invocation) fail(err error, path string) int {
 		return exitOK
 	}
 	msg := strings.TrimPrefix(strings.TrimPrefix(err.Error(), "webpubsub: "), "invalid argument: ")
-	msg = inv.scrub(oneLine(msg))
+	msg = escapeControls(inv.scrub(oneLine(msg)))
 	var ue *usageError
 	if errors.As(err, &ue) || errors.Is(err, webpubsub.ErrInvalidArgument) {
 		fmt.Fprintf(inv.stderr, "%s: %s (see '%s --help')\n", path, msg, path)
@@ -352,6 +354,45 @@ func flagError(err error) error {
 func oneLine(s string) string {
 	s = strings.TrimSpace(s)
 	return strings.Join(strings.Fields(strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ").Replace(s)), " ")
+}
+
+// escapeControls makes text from the service safe to print on a terminal:
+// control characters (C0 but for a space, DEL, C1: terminal escape
+// sequences start with them), the bidirectional overrides that reorder what
+// is shown, and bytes that are not UTF-8 are written as Go escapes (\x1b,
+// \u202e). Other text is left as it is, so escaping twice changes nothing.
+func escapeControls(s string) string {
+	clean := true
+	for _, r := range s {
+		if needsEscape(r) {
+			clean = false
+			break
+		}
+	}
+	if clean {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		case needsEscape(r) && r < 0x100:
+			fmt.Fprintf(&b, `\x%02x`, r)
+		case needsEscape(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
+		default:
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func needsEscape(r rune) bool {
+	return r == utf8.RuneError || r != ' ' && unicode.IsControl(r) ||
+		r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }
 
 // newFlagSet returns a flag set that reports errors instead of printing
