@@ -38,7 +38,7 @@ func validGroup(group string) error {
 	switch n := utf8.RuneCountInString(group); {
 	case group == "":
 		return invalidArg("group name is empty")
-	case n > 1024:
+	case n > wire.MaxGroupNameChars:
 		return invalidArg("group name is %d characters; the service allows at most 1024", n)
 	case strings.TrimSpace(group) == "":
 		return invalidArg("group name is only whitespace")

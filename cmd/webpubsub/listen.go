@@ -58,7 +58,7 @@ Examples:
 					// The service's rule for group names (1 to 1,024
 					// characters, not only whitespace), checked before
 					// connecting.
-					if strings.TrimSpace(g) == "" || utf8.RuneCountInString(g) > 1024 {
+					if strings.TrimSpace(g) == "" || utf8.RuneCountInString(g) > wire.MaxGroupNameChars {
 						return usagef("--group %q: a group name has 1 to 1024 characters and is not only whitespace", g)
 					}
 				}

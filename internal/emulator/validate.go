@@ -32,7 +32,7 @@ func validateGroup(group string) error {
 		return errors.New("the group name is not valid UTF-8")
 	case n == 0:
 		return errors.New("the group name is empty: use 1 to 1024 characters")
-	case n > 1024:
+	case n > wire.MaxGroupNameChars:
 		return fmt.Errorf("the group name has %d characters: use at most 1024", n)
 	case strings.TrimFunc(group, unicode.IsSpace) == "":
 		return errors.New("the group name is only whitespace")

@@ -183,7 +183,10 @@ func (e *UserEvent) DecodeJSON(v any) error {
 
 // ConnectResponse accepts a connection and tells the service how to set it
 // up. Empty fields leave the service's defaults (from the client's token).
-// Its state methods (SetState, DeleteState, ClearState) change the
+// Every string must be valid UTF-8 and each group 1 to 1,024 characters,
+// not only whitespace; otherwise the handler answers 500 and logs which
+// field is wrong (JSON would turn invalid bytes into U+FFFD, naming another
+// user, group or role). Its state methods (SetState, DeleteState, ClearState) change the
 // connection state.
 type ConnectResponse struct {
 	// UserID the connection belongs to. Required for anonymous clients: the
@@ -211,7 +214,8 @@ type EventResponse struct {
 	// DataType of Data. The zero value sends binary data.
 	DataType DataType
 	// Data goes back to the client. With DataJSON it must be a valid JSON
-	// document.
+	// document; with DataText or DataJSON, valid UTF-8 (the client gets it
+	// in a text frame). Otherwise the handler answers 500 and logs why.
 	Data []byte
 
 	StateUpdate
