@@ -110,6 +110,7 @@ func TestListConnectionsInGroupErrors(t *testing.T) {
 		"badjson": `{"value":[`,
 		"loop":    `{"value":[{"connectionId":"c"}],"nextLink":"/api/hubs/chat/groups/loop/connections?continuationToken=same&api-version=` + APIVersion + `"}`,
 		"badlink": `{"value":[],"nextLink":"http://[::1"}`,
+		"huge":    `{"value":[{"connectionId":"` + strings.Repeat("c", maxPageBody) + `"}]}`,
 	}
 	f.setHandler(func(w http.ResponseWriter, r *http.Request) {
 		g := strings.Split(r.URL.Path, "/")[5]
@@ -119,7 +120,7 @@ func TestListConnectionsInGroupErrors(t *testing.T) {
 		}
 		_, _ = w.Write([]byte(pages[g]))
 	})
-	for g, want := range map[string]string{"500": "500 Internal Server Error", "badjson": "decoding the page", "loop": "same nextLink twice", "badlink": "invalid nextLink"} {
+	for g, want := range map[string]string{"500": "500 Internal Server Error", "badjson": "decoding the page", "loop": "same nextLink twice", "badlink": "invalid nextLink", "huge": "a page of more than 8 MiB"} {
 		_, err := collect(t, c, g, nil)
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("%s: %v", g, err)

@@ -3,6 +3,7 @@ package webpubsub
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"iter"
 	"net/http"
@@ -108,8 +109,10 @@ type ConnectionsPage struct {
 	ContinuationToken string
 }
 
-// maxPageBody bounds the size of one page of members.
-const maxPageBody = 32 << 20
+// maxPageBody bounds the size of one page of members: a page holds at
+// most 200 members (maxpagesize), each a connection id and a user id, so
+// even with every character escaped a real page stays far below it.
+const maxPageBody = 8 << 20
 
 // maxContinuationToken bounds a continuation token given back to the
 // client.
@@ -280,8 +283,12 @@ func (c *Client) fetchPage(ctx context.Context, op string, req *http.Request) (*
 		if resp.StatusCode != http.StatusOK {
 			return nil, newResponseError(op, resp, c.pipe.auth.secrets())
 		}
-		body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBody))
+		body, err := io.ReadAll(io.LimitReader(resp.Body, maxPageBody+1))
 		discard(resp)
+		if err == nil && len(body) > maxPageBody {
+			return nil, newTransportError(op, req.Method, req.URL.String(), req.Header.Get(wire.HeaderClientRequestID),
+				errorString(fmt.Sprintf("the service sent a page of more than %d MiB (a page holds at most 200 members): refused without decoding it", maxPageBody>>20)), c.pipe.auth.secrets())
+		}
 		if err != nil {
 			if ctx.Err() == nil && attempt <= c.pipe.retry.MaxRetries {
 				if err := c.pipe.sleep(ctx, c.pipe.retry.delay(attempt, nil, c.pipe.now())); err == nil {
