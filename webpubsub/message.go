@@ -38,7 +38,7 @@ func JSON(v any) Message {
 // valid JSON or not valid UTF-8 (which JSON requires and WebSocket text
 // frames carry). b is not copied: do not modify it until the send returns.
 func RawJSON(b []byte) Message {
-	if !validJSON(b) {
+	if !wire.ValidJSON(b) {
 		return Message{contentType: wire.ContentTypeJSON, err: invalidArg("RawJSON message is not valid JSON")}
 	}
 	if !utf8.Valid(b) {

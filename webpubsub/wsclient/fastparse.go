@@ -248,8 +248,8 @@ func skipValue(b []byte, i int) (int, bool) {
 		_, j, ok := plainBytes(b, i)
 		return j, ok
 	}
-	if hasWord(b, i, "null") {
+	if len(b)-i >= 4 && string(b[i:i+4]) == "null" {
 		return i, false // encoding/json decides what a null data means
 	}
-	return scanValue(b, i)
+	return wire.JSONValueEnd(b, i) // delimited and validated in one pass
 }
