@@ -35,43 +35,6 @@ func fastParse(b []byte, names *nameCache) (f serverFrame, ok bool) {
 		}
 		i = skipSpace(b, i+1)
 		switch key {
-		case "type", "event", "userId", "connectionId", "reconnectionToken", "message", "from", "group", "fromUserId", "dataType":
-			v, j, ok := plainBytes(b, i)
-			if !ok {
-				return f, false
-			}
-			i = j
-			var s string
-			switch key {
-			case "group":
-				s = names.get(slotGroup, v)
-			case "fromUserId":
-				s = names.get(slotFromUserID, v)
-			default:
-				s = intern(v)
-			}
-			switch key {
-			case "type":
-				f.Type = s
-			case "event":
-				f.Event = s
-			case "userId":
-				f.UserID = s
-			case "connectionId":
-				f.ConnectionID = s
-			case "reconnectionToken":
-				f.ReconnectionToken = s
-			case "message":
-				f.Message = s
-			case "from":
-				f.From = s
-			case "group":
-				f.Group = s
-			case "fromUserId":
-				f.FromUserID = s
-			case "dataType":
-				f.DataType = s
-			}
 		case "ackId", "sequenceId":
 			j := i
 			for j < len(b) && b[j] >= '0' && b[j] <= '9' {
@@ -108,7 +71,15 @@ func fastParse(b []byte, names *nameCache) (f serverFrame, ok bool) {
 			f.plainData = b[i] == '"' // skipValue takes only plain strings
 			i = j
 		default:
-			return f, false
+			field := f.stringField(key)
+			if field == nil {
+				return f, false // an unknown key: encoding/json decides
+			}
+			v, j, ok := plainBytes(b, i)
+			if !ok {
+				return f, false
+			}
+			*field, i = names.value(key, v), j
 		}
 		i = skipSpace(b, i)
 		if i >= len(b) {
@@ -225,10 +196,19 @@ const (
 	slotFromUserID
 )
 
-// get returns v as a string: the cached one of the slot when it is equal
-// (compared without an allocation), else a new one it keeps. A nil cache
-// allocates each time.
-func (n *nameCache) get(slot int, v []byte) string {
+// value returns the string of the field key: the group and the sender
+// from the cache (compared without an allocation, kept when new), the
+// protocol's constants interned, anything else allocated. A nil cache
+// allocates the names each time.
+func (n *nameCache) value(key string, v []byte) string {
+	slot := slotGroup
+	switch key {
+	case "group":
+	case "fromUserId":
+		slot = slotFromUserID
+	default:
+		return intern(v)
+	}
 	if n == nil {
 		return string(v)
 	}
@@ -236,6 +216,34 @@ func (n *nameCache) get(slot int, v []byte) string {
 		n[slot] = string(v)
 	}
 	return n[slot]
+}
+
+// stringField returns the field of f that the frame key holds as a
+// string, or nil when key is not one.
+func (f *serverFrame) stringField(key string) *string {
+	switch key {
+	case "type":
+		return &f.Type
+	case "event":
+		return &f.Event
+	case "userId":
+		return &f.UserID
+	case "connectionId":
+		return &f.ConnectionID
+	case "reconnectionToken":
+		return &f.ReconnectionToken
+	case "message":
+		return &f.Message
+	case "from":
+		return &f.From
+	case "group":
+		return &f.Group
+	case "fromUserId":
+		return &f.FromUserID
+	case "dataType":
+		return &f.DataType
+	}
+	return nil
 }
 
 // skipValue finds the end of the data value at b[i]: a plain string, or
